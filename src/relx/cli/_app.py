@@ -1,0 +1,81 @@
+"""The root typer app and the error boundary between the CLI and the library."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from relx import __version__
+from relx.errors import RelxError
+
+__all__ = ["app", "main", "console", "err_console"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="relx",
+    help=(
+        "Biomedical relation extraction: build entity-pair data from BioRED/LitCoin corpora, "
+        "fine-tune encoders and LLMs (full, LoRA, QLoRA), cross-validate, evaluate by the "
+        "field's protocols, and diagnose why a run underperforms.\n\n"
+        "Example: relx quickstart"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        console.print(f"relx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """relx command line."""
+
+
+def _register_all() -> None:
+    # Imported here so that `relx --help` lists every command; each module stays small.
+    from relx.cli import data, diagnose, evaluate, train
+
+    for module in (data, train, evaluate, diagnose):
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console entry point: run the app, turning user errors into one line + exit 1."""
+    try:
+        app(standalone_mode=False)
+    except RelxError as error:
+        err_console.print(f"[bold red]error[/] {error}", highlight=False, soft_wrap=True)
+        if error.hint:
+            err_console.print(f"[dim]hint:[/] {error.hint}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as click_error:  # click usage errors carry their own formatting
+        import click
+
+        if isinstance(click_error, click.ClickException):
+            click_error.show()
+            sys.exit(click_error.exit_code)
+        raise
