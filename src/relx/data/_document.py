@@ -37,12 +37,15 @@ class Relation:
     """A document-level relation between two concept IDs (undirected at pair level).
 
     ``novel`` is ``None`` when the source carries no novelty annotation (e.g. LitCoin test).
+    ``score`` is a model's probability for a predicted relation (``relx predict`` writes it
+    back into PubTator/BioC); ``None`` for gold relations.
     """
 
     relation_type: str
     concept_a: str
     concept_b: str
     novel: bool | None = None
+    score: float | None = None
 
 
 @dataclass(slots=True)
