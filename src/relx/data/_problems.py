@@ -24,6 +24,9 @@ class Problem:
         match its span · E104 unknown entity type · E105 unknown relation type · E106
         relation concept without a mention · E107 self-relation · E108 duplicate document
         id · E109 unreadable or unrecognised file · E110 other inconsistency.
+        Raised directly (options of the pair/fold/stats tools): E111 unknown context ·
+        E112 unknown sentence splitter · E113 bad synthetic corpus size · E114 bad fold
+        count · E115 bad fold file · E116 folds folder missing · E117 tokenizer not loadable.
     """
 
     code: str
