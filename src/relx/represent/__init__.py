@@ -1,0 +1,56 @@
+"""Input representations: marked text, instruction prompts, encoding and batching.
+
+``PairExample`` (``relx.data``) -> :func:`render_example` (markers) -> :func:`encode_examples`
+(prompt/chat template, tokens, entity-aware truncation) -> :func:`collate_padded` or
+:func:`collate_packed` (the batch contract of docs/architecture.md) -> ``relx.models``.
+"""
+
+from relx.represent._batch import collate_packed, collate_padded, length_grouped_batches
+from relx.represent._encode import (
+    IGNORE_LABEL,
+    EncodedExample,
+    EncodingResult,
+    encode_examples,
+    sentence_bounds,
+)
+from relx.represent._markers import (
+    REPRESENTATIONS,
+    STYLE_ALIASES,
+    STYLE_NAMES,
+    MarkerStyle,
+    RenderedText,
+    get_style,
+    marker_tokens,
+    render_example,
+    resolve_mentions,
+)
+from relx.represent._prompt import (
+    PROMPT_HEAD,
+    PromptTemplate,
+    build_prompt,
+    build_prompt_template,
+)
+
+__all__ = [
+    "IGNORE_LABEL",
+    "PROMPT_HEAD",
+    "REPRESENTATIONS",
+    "STYLE_ALIASES",
+    "STYLE_NAMES",
+    "EncodedExample",
+    "EncodingResult",
+    "MarkerStyle",
+    "PromptTemplate",
+    "RenderedText",
+    "build_prompt",
+    "build_prompt_template",
+    "collate_packed",
+    "collate_padded",
+    "encode_examples",
+    "get_style",
+    "length_grouped_batches",
+    "marker_tokens",
+    "render_example",
+    "resolve_mentions",
+    "sentence_bounds",
+]
