@@ -13,6 +13,9 @@ Layout (all names are the constants below; JSON/YAML/JSONL/safetensors only, nev
       checkpoints/last/        DIR_LAST: same, plus optimizer/scheduler/RNG/data-order state
       predictions/val.jsonl    VAL_PREDICTIONS_FILE: relx prediction schema (relx.evaluate)
       summary.json             SUMMARY_FILE: final/best metrics
+      data.json                DATA_FILE: which splits/files, example counts, truncation
+      type_pair_mask.json      TYPE_PAIR_FILE: labels seen per entity-type pair (training)
+      tensorboard/             TENSORBOARD_DIR: TensorBoard events (when enabled)
       COMPLETE                 COMPLETE_MARKER: written last; its absence = unfinished run
 
 A CV directory holds ``cv.json`` (CV_FILE), ``cv_summary.json`` (CV_SUMMARY_FILE) and one run
@@ -40,6 +43,9 @@ __all__ = [
     "COMPLETE_MARKER",
     "CV_FILE",
     "CV_SUMMARY_FILE",
+    "DATA_FILE",
+    "TYPE_PAIR_FILE",
+    "TENSORBOARD_DIR",
     "fold_dir_name",
 ]
 
@@ -60,6 +66,9 @@ SUMMARY_FILE = "summary.json"
 COMPLETE_MARKER = "COMPLETE"
 CV_FILE = "cv.json"
 CV_SUMMARY_FILE = "cv_summary.json"
+DATA_FILE = "data.json"
+TYPE_PAIR_FILE = "type_pair_mask.json"
+TENSORBOARD_DIR = "tensorboard"
 
 
 def fold_dir_name(fold: int) -> str:

@@ -47,9 +47,9 @@ def _root(
 
 def _register_all() -> None:
     # Imported here so that `relx --help` lists every command; each module stays small.
-    from relx.cli import data, diagnose, evaluate, train
+    from relx.cli import cv, data, diagnose, evaluate, train
 
-    for module in (data, train, evaluate, diagnose):
+    for module in (data, train, cv, evaluate, diagnose):
         module.register(app)
 
 
@@ -59,11 +59,21 @@ _register_all()
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line + exit 1."""
     try:
-        app(standalone_mode=False)
+        result = app(standalone_mode=False)
+        # In non-standalone mode typer *returns* the code of a `typer.Exit(n)` raised by a
+        # command (e.g. `relx doctor` exiting 1 on a failed check) instead of exiting.
+        if isinstance(result, int) and result != 0:
+            sys.exit(result)
     except RelxError as error:
-        err_console.print(f"[bold red]error[/] {error}", highlight=False, soft_wrap=True)
+        from rich.markup import escape  # messages hold [E401], [a, b]: not rich markup
+
+        err_console.print(
+            f"[bold red]error[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         if error.hint:
-            err_console.print(f"[dim]hint:[/] {error.hint}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[dim]hint:[/] {escape(error.hint)}", highlight=False, soft_wrap=True
+            )
         sys.exit(1)
     except typer.Exit as done:
         sys.exit(done.exit_code)
@@ -75,7 +85,10 @@ def main() -> None:
     except Exception as click_error:  # click usage errors carry their own formatting
         import click
 
-        if isinstance(click_error, click.ClickException):
+        from typer._click.exceptions import ClickException as _TyperClickException
+
+        # typer >= 0.20 vendors click: its usage errors are not click.ClickException.
+        if isinstance(click_error, (click.ClickException, _TyperClickException)):
             click_error.show()
             sys.exit(click_error.exit_code)
         raise

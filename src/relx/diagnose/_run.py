@@ -1,0 +1,614 @@
+"""Facts about a run read from its directory, and the run-level doctor checks.
+
+The training engine's config schema may grow; this module reads it through aliases (dotted
+suffixes such as ``train.lr`` or ``learning_rate``) so that it also reads the configs of other
+tools (a Hugging Face ``TrainingArguments`` JSON, the origin document's per-split JSON
+configs) and keeps working while the schema evolves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from relx import rundir
+from relx.diagnose._report import DoctorReport, Status
+from relx.diagnose._thresholds import (
+    COLLAPSE_NOT_EXCESS,
+    LOSS_FLAT_REL_CHANGE,
+    LOSS_STILL_FALLING_REL_DROP,
+    LR_RANGE_BY_METHOD,
+    MAX_EFFECTIVE_BATCH,
+    MIN_SUPPORT_FOR_NEVER_PREDICTED,
+    MIN_UPDATES_PER_EPOCH,
+    RELOAD_F1_ATOL,
+    TRUNCATION_WARN_SHARE,
+    WARMUP_MAX_SHARE,
+)
+from relx.errors import ConfigError, RunDirError
+from relx.labels import NOT_LABEL
+
+__all__ = ["RunFacts", "read_run", "read_config_only", "read_config_file", "flatten", "check_run",
+           "FIELD_ALIASES", "lookup"]
+
+#: Canonical field -> dotted-key suffixes that may hold it (first match wins).
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "model": ("model.model_name_or_path", "model_name_or_path", "model.name", "base_model", "model_name",
+              "model"),
+    "method": ("model.method", "method", "finetune_method", "peft_method"),
+    "learning_rate": ("train.lr", "train.learning_rate", "optim.lr", "learning_rate", "lr"),
+    "batch_size": ("train.batch_size", "train.per_device_train_batch_size",
+                   "per_device_train_batch_size", "train_batch_size", "batch_size"),
+    "grad_accum": ("train.grad_accum_steps", "train.gradient_accumulation_steps", "train.grad_accum",
+                   "gradient_accumulation_steps", "grad_accum"),
+    "processes": ("train.processes", "train.num_processes", "num_processes", "world_size",
+                  "n_gpus", "num_gpus"),
+    "effective_batch": ("train.effective_batch_size", "effective_batch_size"),
+    "epochs": ("train.epochs", "train.num_epochs", "num_train_epochs", "num_epochs", "epochs"),
+    "max_length": ("represent.max_length_tokens", "max_length_tokens", "max_length", "max_len",
+                   "max_seq_length"),
+    "style": ("represent.style", "representation.style", "style", "marker_style", "input_format"),
+    "prompt": ("represent.prompt", "representation.prompt", "prompt", "instruction_prompt",
+               "use_prompt"),
+    "lora_r": ("model.lora.r", "model.lora_r", "lora.r", "lora_r", "r"),
+    "lora_alpha": ("model.lora.alpha", "model.lora_alpha", "lora.alpha", "lora_alpha", "alpha"),
+    "target_modules": ("model.lora.target_modules", "model.target_modules", "target_modules"),
+    "modules_to_save": ("modules_to_save",),
+    "padding_side": ("padding_side",),
+    "label_smoothing": ("train.label_smoothing", "label_smoothing", "label_smoothing_factor"),
+    "warmup": ("train.warmup_steps", "train.warmup_ratio", "warmup_steps", "warmup_ratio", "warmup"),
+    "best_metric": ("train.select_metric", "train.best_metric", "train.metric_for_best_model", "metric_for_best_model",
+                    "best_metric", "select_metric"),
+    "labels": ("model.labels", "data.labels", "labels"),
+    "val_data": ("data.val_files", "data.val", "data.validation", "data.val_file", "val_file", "validation_file",
+                 "val_data", "eval_file"),
+    "train_data": ("data.train_files", "data.train", "data.train_files", "train_file", "train_files", "train_data"),
+    "seed": ("train.seed", "seed"),
+    "head": ("model.head", "head"),
+    "tokenizer": ("model.tokenizer", "tokenizer_name", "tokenizer"),
+    "gguf_file": ("model.gguf_file", "gguf_file"),
+    "metric_definition": ("evaluate.metric", "metric", "eval_metric"),
+}
+
+
+def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists stay values."""
+    out: dict[str, Any] = {}
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict) and value:
+                out.update(flatten(value, name))
+            else:
+                out[name] = value
+    return out
+
+
+def lookup(flat: dict[str, Any], field_name: str) -> tuple[str | None, Any]:
+    """Find a canonical field in a flattened config: ``(key, value)`` or ``(None, None)``."""
+    for alias in FIELD_ALIASES[field_name]:
+        if alias in flat:
+            return alias, flat[alias]
+        for key in flat:
+            if key.endswith("." + alias):
+                return key, flat[key]
+    return None, None
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a YAML or JSON config as a dict.
+
+    Raises:
+        ConfigError: the file does not parse or is not a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            obj = json.loads(text)
+        else:
+            import yaml
+
+            obj = yaml.safe_load(text)
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"{path}: expected a YAML/JSON config; got an unreadable file ({error})",
+            code="E702", hint="relx config validate CONFIG",
+        ) from error
+    except Exception as error:  # yaml.YAMLError is not a ValueError
+        raise ConfigError(f"{path}: invalid YAML ({error})", code="E702") from error
+    if not isinstance(obj, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level; got {type(obj).__name__}",
+                          code="E702")
+    return obj
+
+
+@dataclass
+class RunFacts:
+    """What relx knows about one run (or one config of another tool).
+
+    Attributes:
+        path: The run directory (or config file).
+        config: The flattened config (dotted keys).
+        metrics: Records of ``metrics.jsonl``.
+        summary: ``summary.json`` (empty when absent).
+        run_info: ``run.json`` (empty when absent).
+        checkpoint_meta: ``checkpoints/best/checkpoint.json`` (empty when absent).
+        predictions: Path of the validation predictions when present.
+        n_train: Number of training examples when known.
+    """
+
+    path: Path
+    config: dict[str, Any]
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    run_info: dict[str, Any] = field(default_factory=dict)
+    checkpoint_meta: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    predictions: Path | None = None
+    n_train: int | None = None
+
+    def get(self, name: str) -> Any:
+        """A canonical field's value (see :data:`FIELD_ALIASES`), or None."""
+        return lookup(self.config, name)[1]
+
+    @property
+    def method(self) -> str:
+        """``full``, ``lora`` or ``qlora`` (LoRA when a rank is configured and no method is)."""
+        method = self.get("method") or self.summary.get("method")
+        if isinstance(method, str) and method:
+            return method.lower()
+        if self.get("lora_r") is not None or self.get("target_modules") is not None:
+            return "lora"
+        return "full"
+
+    @property
+    def learning_rate(self) -> float | None:
+        """The configured peak learning rate."""
+        lr = _as_float(self.get("learning_rate"))
+        return lr if lr is not None else _as_float(self.summary.get("lr"))
+
+    @property
+    def processes(self) -> int:
+        """Data-parallel processes (config, else devices recorded in environment.json)."""
+        value = self.get("processes") or self.summary.get("num_processes")
+        if value is not None:
+            return int(value)
+        for key in ("num_processes", "world_size"):
+            if isinstance(self.environment.get(key), int):
+                return int(self.environment[key])
+        return 1
+
+    @property
+    def effective_batch(self) -> int | None:
+        """per-device batch x accumulation x processes (or as recorded by the run)."""
+        recorded = self.get("effective_batch") or self.summary.get("effective_batch_size")
+        if recorded is not None:
+            return int(recorded)
+        batch = self.get("batch_size")
+        if batch is None:
+            return None
+        return int(batch) * int(self.get("grad_accum") or 1) * self.processes
+
+    @property
+    def updates_per_epoch(self) -> int | None:
+        """Optimizer updates per epoch: ceil(training examples / effective batch)."""
+        eff = self.effective_batch
+        if eff is None or self.n_train is None or eff <= 0:
+            return None
+        return math.ceil(self.n_train / eff)
+
+    @property
+    def labels(self) -> list[str] | None:
+        """The configured label set, when the config has one."""
+        value = self.get("labels")
+        return [str(v) for v in value] if isinstance(value, list) and value else None
+
+    @property
+    def base_model(self) -> str | None:
+        """The base model reference of the config."""
+        value = self.get("model")
+        return str(value) if isinstance(value, str) else None
+
+    @property
+    def uses_prompt(self) -> bool:
+        """True when inputs are wrapped in the instruction prompt."""
+        value = self.get("prompt")
+        if isinstance(value, str):
+            return value.lower() not in ("", "none", "false", "no", "off")
+        return bool(value)
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by a crash; the run check reports the run as unfinished
+        if isinstance(obj, dict):
+            records.append(obj)
+    return records
+
+
+def _read_json_if(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def read_config_only(path: Path) -> RunFacts:
+    """RunFacts of a bare config file (another tool's, or a relx config)."""
+    if not path.is_file():
+        raise RunDirError(f"{path}: config file not found", code="E703",
+                          hint="pass the run's config.resolved.yaml")
+    facts = RunFacts(path=path, config=flatten(read_config_file(path)))
+    facts.n_train = _count_examples(facts.get("train_data"), path.parent)
+    return facts
+
+
+def read_run(path: Path) -> RunFacts:
+    """Read a relx run directory (or any directory with a config file inside).
+
+    Raises:
+        RunDirError: no config can be found in the directory.
+    """
+    config_path = path / rundir.CONFIG_FILE
+    if not config_path.is_file():
+        for alt in ("config.yaml", "config.json", "training_args.json"):
+            if (path / alt).is_file():
+                config_path = path / alt
+                break
+    config = flatten(read_config_file(config_path)) if config_path.is_file() else {}
+    facts = RunFacts(path=path, config=config)
+    if (path / rundir.METRICS_FILE).is_file():
+        facts.metrics = _read_jsonl(path / rundir.METRICS_FILE)
+    facts.summary = _read_json_if(path / rundir.SUMMARY_FILE)
+    facts.run_info = _read_json_if(path / rundir.RUN_FILE)
+    facts.environment = _read_json_if(path / rundir.ENV_FILE)
+    facts.checkpoint_meta = _read_json_if(path / rundir.DIR_BEST / rundir.CHECKPOINT_META_FILE)
+    if (path / rundir.VAL_PREDICTIONS_FILE).is_file():
+        facts.predictions = path / rundir.VAL_PREDICTIONS_FILE
+    for source in (facts.summary, facts.run_info):
+        for key in ("n_train", "train_examples", "num_train_examples", "n_train_examples"):
+            if isinstance(source.get(key), int):
+                facts.n_train = source[key]
+    if facts.n_train is None:
+        facts.n_train = _count_examples(facts.get("train_data"), path)
+    return facts
+
+
+def _count_examples(value: Any, base: Path) -> int | None:
+    """Count the entries of the training split file(s) a config names, when they exist."""
+    paths = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+    total = 0
+    for item in paths:
+        p = Path(item)
+        if not p.is_absolute():
+            p = base / p
+        if not p.is_file():
+            return None
+        try:
+            total += len(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+    return total or None
+
+
+# --- training curves -------------------------------------------------------------------------
+
+_F1_KEYS = ("val_f1", "eval_f1", "f1", "micro_f1", "val/f1", "eval/f1")
+_LOSS_KEYS = ("loss", "train_loss", "train/loss")
+
+
+def train_losses(metrics: list[dict[str, Any]]) -> list[float]:
+    """Training-loss values in logged order (eval records excluded)."""
+    out = []
+    for rec in metrics:
+        if str(rec.get("event", rec.get("split", "train"))) not in ("train", "step"):
+            continue
+        for key in _LOSS_KEYS:
+            if isinstance(rec.get(key), (int, float)):
+                out.append(float(rec[key]))
+                break
+    return out
+
+
+def val_f1s(metrics: list[dict[str, Any]]) -> list[tuple[Any, float]]:
+    """``(epoch or step, f1)`` of every evaluation record."""
+    out = []
+    for rec in metrics:
+        for key in _F1_KEYS:
+            value = rec.get(key)
+            if isinstance(value, dict):
+                value = value.get("f1")
+            if isinstance(value, (int, float)):
+                out.append((rec.get("epoch", rec.get("step")), float(value)))
+                break
+    return out
+
+
+def lr_verdict(method: str, lr: float | None) -> tuple[str, str]:
+    """``(status, reason)`` of a learning rate against the method's usual range."""
+    if lr is None:
+        return "unknown", "no learning rate in the config"
+    low, high = LR_RANGE_BY_METHOD.get(method, LR_RANGE_BY_METHOD["full"])
+    if lr < low:
+        other = [m for m, (lo, hi) in LR_RANGE_BY_METHOD.items() if lo <= lr <= hi and m != method]
+        also = f" (a {other[0]} fine-tuning lr)" if other else ""
+        return ("too_low", f"lr {lr:g} is {low / lr:.1f}x below the {method} range "
+                f"{low:g}..{high:g}{also}")
+    if lr > high:
+        return "too_high", f"lr {lr:g} is {lr / high:.1f}x above the {method} range {low:g}..{high:g}"
+    return "ok", f"lr {lr:g} is within the {method} range {low:g}..{high:g}"
+
+
+def check_run(facts: RunFacts, rep: DoctorReport) -> None:
+    """Run-level checks: status, lr vs method, effective batch, curves, best rule, collapse."""
+    sec = "run"
+    status = facts.run_info.get("status")
+    complete = (facts.path / rundir.COMPLETE_MARKER).exists()
+    if facts.path.is_dir():
+        if complete or status == "complete":
+            rep.add("run.status", sec, Status.PASS, f"run complete ({rundir.COMPLETE_MARKER} present)")
+        else:
+            rep.add(
+                "run.status", sec, Status.WARN,
+                f"run not complete (status={status!r}, no {rundir.COMPLETE_MARKER}): still running or crashed",
+                evidence={"status": status}, fix="relx train CONFIG --resume",
+            )
+    if not facts.config:
+        rep.add("run.config", sec, Status.FAIL, f"no {rundir.CONFIG_FILE} in the run directory",
+                fix="the run is from another tool or was never started; pass --config")
+        return
+    method, lr = facts.method, facts.learning_rate
+    verdict, reason = lr_verdict(method, lr)
+    low, high = LR_RANGE_BY_METHOD.get(method, LR_RANGE_BY_METHOD["full"])
+    ev = {"method": method, "learning_rate": lr, "usual_range": [low, high]}
+    if verdict == "ok":
+        rep.add("run.lr_method", sec, Status.PASS, reason, evidence=ev)
+    elif verdict == "unknown":
+        rep.add("run.lr_method", sec, Status.SKIP, reason, evidence=ev)
+    else:
+        # Three times outside the usual range is the origin's case (3e-5 for LoRA): a fail.
+        factor = (low / lr) if verdict == "too_low" else (lr / high)
+        rep.add(
+            "run.lr_method", sec, Status.FAIL if factor >= 3 else Status.WARN, reason, evidence=ev,
+            fix=f"use lr in {low:g}..{high:g} for {method} (relx default: "
+            f"{'2e-4' if method != 'full' else '3e-5'})",
+        )
+    eff, upe = facts.effective_batch, facts.updates_per_epoch
+    ev = {"batch_size": facts.get("batch_size"), "grad_accum": facts.get("grad_accum"),
+          "processes": facts.processes, "effective_batch": eff, "n_train": facts.n_train,
+          "updates_per_epoch": upe, "epochs": facts.get("epochs")}
+    if eff is None:
+        rep.add("run.effective_batch", sec, Status.SKIP, "batch size not in the config", evidence=ev)
+    else:
+        msg = (f"effective batch {eff} = {facts.get('batch_size')} x {facts.get('grad_accum') or 1} accum x "
+               f"{facts.processes} process(es)")
+        if upe is not None:
+            msg += f"; {upe} updates per epoch on {facts.n_train} examples"
+        problems = []
+        if eff > MAX_EFFECTIVE_BATCH:
+            problems.append(f"above {MAX_EFFECTIVE_BATCH}")
+        if upe is not None and upe < MIN_UPDATES_PER_EPOCH:
+            problems.append(f"fewer than {MIN_UPDATES_PER_EPOCH} updates per epoch")
+        if problems:
+            rep.add("run.effective_batch", sec, Status.WARN, msg + " (" + "; ".join(problems) + ")",
+                    evidence=ev, fix="lower batch x accumulation (8-32 for LoRA classifiers) or raise the lr with it")
+        else:
+            rep.add("run.effective_batch", sec, Status.PASS, msg, evidence=ev)
+    _check_warmup(facts, rep)
+    _check_prompt(facts, rep)
+    _check_curves(facts, rep)
+    _check_best_rule(facts, rep)
+    _check_best_reload(facts, rep)
+    _check_recorded_truncation(facts, rep)
+    if facts.predictions is not None:
+        check_prediction_distribution(_read_jsonl(facts.predictions), rep, source=str(facts.predictions))
+
+
+def _check_curves(facts: RunFacts, rep: DoctorReport) -> None:
+    sec = "run"
+    losses = train_losses(facts.metrics)
+    if len(losses) < 4:
+        rep.add("run.loss_curve", sec, Status.SKIP, f"{len(losses)} training-loss records in "
+                f"{rundir.METRICS_FILE}; need at least 4")
+    else:
+        quarter = max(1, len(losses) // 4)
+        first, last_q, prev_q = losses[0], losses[-quarter:], losses[-2 * quarter:-quarter]
+        end, before = sum(last_q) / len(last_q), sum(prev_q) / max(1, len(prev_q))
+        rel_end = (before - end) / before if before else 0.0
+        total_drop = (first - end) / first if first else 0.0
+        ev = {"first": first, "last_quarter_mean": end, "previous_quarter_mean": before,
+              "relative_drop_last_quarter": rel_end, "relative_drop_total": total_drop, "records": len(losses)}
+        if total_drop < LOSS_FLAT_REL_CHANGE:
+            rep.add("run.loss_curve", sec, Status.FAIL,
+                    f"training loss flat: {first:.4g} -> {end:.4g} ({total_drop:+.1%}): the model did not learn",
+                    evidence=ev, fix="raise the lr (LoRA: 1e-4..5e-4), check that the trainable parameters get gradients")
+        elif rel_end > LOSS_STILL_FALLING_REL_DROP:
+            rep.add("run.loss_curve", sec, Status.WARN,
+                    f"training loss still falling at the end: {before:.4g} -> {end:.4g} over the last quarter "
+                    f"({rel_end:.1%})", evidence=ev, fix="train more epochs or raise the lr")
+        else:
+            rep.add("run.loss_curve", sec, Status.PASS,
+                    f"training loss {first:.4g} -> {end:.4g} ({total_drop:.0%} drop), levelled off",
+                    evidence=ev)
+    f1s = val_f1s(facts.metrics)
+    if not f1s:
+        rep.add("run.val_peak", sec, Status.SKIP, "no validation F1 records")
+        return
+    best_i = max(range(len(f1s)), key=lambda i: f1s[i][1])
+    at, best = f1s[best_i]
+    last_at, last = f1s[-1]
+    ev = {"curve": [[a, f] for a, f in f1s], "best_at": at, "best": best, "last": last}
+    if best_i == len(f1s) - 1 and len(f1s) > 1:
+        rep.add("run.val_peak", sec, Status.WARN,
+                f"validation F1 peaks at the last evaluation ({at}: {best:.4f}): still improving",
+                evidence=ev, fix="train longer")
+    else:
+        rep.add("run.val_peak", sec, Status.PASS,
+                f"validation F1 peaks at {at} ({best:.4f}); last {last_at}: {last:.4f}", evidence=ev)
+
+
+#: Metrics that must not select a relation-extraction checkpoint, with the reason.
+_BAD_SELECTION = {
+    "loss": "validation loss ignores the decision rule and the class balance",
+    "eval_loss": "validation loss ignores the decision rule and the class balance",
+    "accuracy": "accuracy is dominated by NOT (87% of pairs)",
+    "eval_accuracy": "accuracy is dominated by NOT (87% of pairs)",
+}
+
+
+def _check_best_rule(facts: RunFacts, rep: DoctorReport) -> None:
+    sec = "run"
+    key, metric = lookup(facts.config, "best_metric")
+    meta = facts.checkpoint_meta
+    metric = metric or facts.summary.get("select_metric") or meta.get("metric_name") or meta.get("metric")
+    ev = {"config_key": key, "metric": metric, "checkpoint_meta": {k: meta.get(k) for k in
+                                                                   ("step", "epoch", "metric", "value", "metric_value")}}
+    if not metric:
+        rep.add("run.best_rule", sec, Status.WARN,
+                "the best-checkpoint metric is not recorded: which checkpoint is 'best' is unknown",
+                evidence=ev, fix="select by the iKraph micro F1 over positive labels (relx default)")
+        return
+    name = str(metric).lower()
+    if name in _BAD_SELECTION:
+        rep.add("run.best_rule", sec, Status.WARN, f"best checkpoint selected by {metric}: {_BAD_SELECTION[name]}",
+                evidence=ev, fix="select by micro F1 over positive labels")
+    elif "inflat" in name or "exclud" in name or "positive_only" in name:
+        rep.add("run.best_rule", sec, Status.FAIL,
+                f"best checkpoint selected by {metric}: an F1 over gold-positive pairs only ignores every false positive",
+                evidence=ev, fix="select by micro F1 over positive labels on all candidate pairs")
+    else:
+        where = f" (step {meta.get('step')}, epoch {meta.get('epoch')})" if meta else ""
+        rep.add("run.best_rule", sec, Status.PASS, f"best checkpoint selected by {metric}{where}", evidence=ev)
+
+
+def check_prediction_distribution(records: list[dict[str, Any]], rep: DoctorReport, *, source: str) -> None:
+    """Predicted vs gold label distribution: collapse to NOT, classes never predicted."""
+    sec = "data"
+    pairs = [(r.get("gold"), r.get("pred")) for r in records if r.get("gold") is not None and "pred" in r]
+    if not pairs:
+        rep.add("data.class_collapse", sec, Status.SKIP, f"no gold-labelled predictions in {source}")
+        return
+    n = len(pairs)
+    gold_counts: dict[str, int] = {}
+    pred_counts: dict[str, int] = {}
+    for g, p in pairs:
+        gold_counts[str(g)] = gold_counts.get(str(g), 0) + 1
+        pred_counts[str(p)] = pred_counts.get(str(p), 0) + 1
+    gold_not = gold_counts.get(NOT_LABEL, 0) / n
+    pred_not = pred_counts.get(NOT_LABEL, 0) / n
+    never = sorted(label for label, c in gold_counts.items() if label != NOT_LABEL and pred_counts.get(label, 0) == 0)
+    never_big = [lab for lab in never if gold_counts[lab] >= MIN_SUPPORT_FOR_NEVER_PREDICTED]
+    ev = {"n": n, "gold": gold_counts, "pred": pred_counts, "gold_not_share": gold_not,
+          "pred_not_share": pred_not, "never_predicted": never, "source": source}
+    msg = f"on {n} pairs: predicted NOT {pred_not:.1%} vs gold NOT {gold_not:.1%}"
+    if len(pred_counts) == 1:
+        rep.add("data.class_collapse", sec, Status.FAIL, msg + f"; every pair predicted {next(iter(pred_counts))}",
+                evidence=ev, fix="the model collapsed to one class: check lr, head training and class balance")
+    elif pred_not - gold_not > COLLAPSE_NOT_EXCESS or never_big:
+        extra = f"; never predicted: {', '.join(never_big)}" if never_big else ""
+        rep.add("data.class_collapse", sec, Status.FAIL, msg + extra, evidence=ev,
+                fix="the model under-predicts relations: higher lr for LoRA, more epochs, or class weights")
+    elif never:
+        rep.add("data.class_collapse", sec, Status.WARN, msg + f"; rare classes never predicted: {', '.join(never)}",
+                evidence=ev, fix="expected for classes with a handful of examples; consider class weights")
+    else:
+        rep.add("data.class_collapse", sec, Status.PASS, msg + "; every gold class predicted", evidence=ev)
+
+
+def _check_prompt(facts: RunFacts, rep: DoctorReport) -> None:
+    """An instruction-tuned backbone fed bare marked text (the origin's root cause #2)."""
+    model = (facts.base_model or "") + " " + str(facts.get("gguf_file") or "")
+    instruct = any(w in model.lower() for w in ("instruct", "-chat", "_chat", "-it"))
+    if not instruct:
+        return
+    if facts.uses_prompt:
+        rep.add("run.prompt", "run", Status.PASS, "instruction-tuned backbone with the instruction prompt",
+                evidence={"model": model.strip()})
+    else:
+        rep.add("run.prompt", "run", Status.WARN,
+                "instruction-tuned backbone trained on bare marked text: the model is never told the task",
+                evidence={"model": model.strip(), "prompt": facts.get("prompt")},
+                fix="set represent.prompt: true (rendered with the model's chat template)")
+
+
+def _check_best_reload(facts: RunFacts, rep: DoctorReport) -> None:
+    """The reloaded best checkpoint must reproduce the F1 it was selected with."""
+    best = facts.summary.get("best")
+    final = facts.summary.get("final")
+    if not isinstance(best, dict) or not isinstance(final, dict):
+        return
+    at_selection = (best.get("metrics") or {}).get("f1")
+    reloaded = final.get("f1")
+    if not isinstance(at_selection, (int, float)) or not isinstance(reloaded, (int, float)):
+        return
+    ev = {"f1_at_selection": at_selection, "f1_after_reload": reloaded, "best_step": best.get("step"),
+          "best_epoch": best.get("epoch")}
+    if abs(at_selection - reloaded) > RELOAD_F1_ATOL:
+        rep.add("run.best_reload", "run", Status.FAIL,
+                f"the reloaded best checkpoint scores F1 {reloaded:.4f}, but {at_selection:.4f} when it was "
+                f"selected (step {best.get('step')}): the reload does not restore the trained model",
+                evidence=ev, fix="check which files the reload reads (adapter, head, embeddings) and the process "
+                "that saved them; relx doctor CHECKPOINT shows what is missing")
+    else:
+        rep.add("run.best_reload", "run", Status.PASS,
+                f"best checkpoint (step {best.get('step')}) reloaded reproduces its validation F1 {reloaded:.4f}",
+                evidence=ev)
+
+
+def _check_recorded_truncation(facts: RunFacts, rep: DoctorReport) -> None:
+    """Truncation the training engine recorded (relx runs), without needing --data."""
+    rec = facts.summary.get("truncated")
+    n_val, n_train = facts.summary.get("n_val"), facts.summary.get("n_train")
+    if not isinstance(rec, dict) or not n_val:
+        return
+    val, lost = rec.get("val", 0) or 0, rec.get("val_lost_mention", 0) or 0
+    share = val / n_val
+    ev = {**rec, "n_val": n_val, "n_train": n_train, "max_length": facts.get("max_length"), "share": share}
+    msg = (f"{val}/{n_val} validation inputs ({share:.1%}) truncated at {facts.get('max_length')} tokens "
+           f"(entity-aware); {lost} lost a marked mention or the prompt tail")
+    if lost:
+        rep.add("data.truncation_recorded", "data", Status.FAIL, msg, evidence=ev,
+                fix="raise represent.max_length_tokens: these inputs cannot be classified")
+    elif share > TRUNCATION_WARN_SHARE:
+        rep.add("data.truncation_recorded", "data", Status.WARN, msg, evidence=ev,
+                fix="raise represent.max_length_tokens if memory allows (context sentences were cut)")
+    else:
+        rep.add("data.truncation_recorded", "data", Status.PASS, msg, evidence=ev)
+
+
+def _check_warmup(facts: RunFacts, rep: DoctorReport) -> None:
+    """Warmup as a share of all optimizer updates."""
+    upe, epochs = facts.updates_per_epoch, facts.get("epochs")
+    total = facts.summary.get("total_steps") or (upe * int(epochs) if upe and epochs else None)
+    key, value = lookup(facts.config, "warmup")
+    if not total or value is None or not key:
+        return
+    steps = float(value) * total if "ratio" in key else float(value)
+    share = steps / total
+    ev = {"warmup_key": key, "warmup": value, "warmup_steps": steps, "total_updates": total, "share": share}
+    if share > WARMUP_MAX_SHARE:
+        rep.add("run.warmup", "run", Status.WARN,
+                f"warmup {steps:.0f} of {total} updates ({share:.0%}): the lr stays below its peak for much of training",
+                evidence=ev, fix="use warmup_ratio 0.06-0.1, or fewer warmup steps when the effective batch is large")
+    else:
+        rep.add("run.warmup", "run", Status.PASS, f"warmup {steps:.0f} of {total} updates ({share:.0%})", evidence=ev)

@@ -1,0 +1,74 @@
+"""Evaluation by the field's protocols, prediction files, prediction on corpora, reports.
+
+- :func:`pair_metrics`: the iKraph pair protocol (what relx calls F1), per class, confusion,
+  pair-only view; :func:`inflated_metrics` only on request, always labelled INFLATED.
+- :func:`document_metrics`: the BioRED document protocol (concept-ID pairs, four settings).
+- :func:`count_table` / :func:`bootstrap_ci` / :func:`paired_bootstrap`: document-level
+  bootstrap intervals and the paired test.
+- :func:`write_predictions` / :func:`read_predictions`: the prediction JSONL schema
+  (docs/predictions.md), validated line by line.
+- :func:`score_predictions`: everything above at once (the content of ``eval.json``).
+- :func:`evaluate`: score a run directory, a CV directory, a checkpoint + data, or a file.
+- :func:`predict`: run a trained model on a corpus and write relations back.
+- :func:`write_report`: self-contained HTML + Markdown report of a run or CV directory.
+
+Importing this package stays light (numpy only): torch and transformers are imported inside
+the functions that need a model, so scoring a predictions file starts fast.
+"""
+
+from __future__ import annotations
+
+from relx.evaluate._bootstrap import CountTable, bootstrap_ci, count_table, paired_bootstrap
+from relx.evaluate._document_protocol import (
+    DOCUMENT_SETTINGS,
+    merge_to_concept_pairs,
+    document_metrics,
+)
+from relx.evaluate._metrics import inflated_metrics, pair_metrics, prf
+from relx.evaluate._predictions import (
+    Prediction,
+    predictions_from_probs,
+    read_predictions,
+    write_predictions,
+)
+from relx.evaluate._evaluate import EVAL_FILE, detect_target, evaluate
+from relx.evaluate._predict import (
+    OUTPUT_FORMATS,
+    predict,
+    predict_examples,
+    predict_split,
+    resolve_checkpoint,
+)
+from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
+from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
+
+__all__ = [
+    "pair_metrics",
+    "inflated_metrics",
+    "prf",
+    "DOCUMENT_SETTINGS",
+    "document_metrics",
+    "merge_to_concept_pairs",
+    "CountTable",
+    "count_table",
+    "bootstrap_ci",
+    "paired_bootstrap",
+    "Prediction",
+    "write_predictions",
+    "read_predictions",
+    "predictions_from_probs",
+    "EVAL_FORMAT_VERSION",
+    "score_predictions",
+    "EVAL_FILE",
+    "detect_target",
+    "evaluate",
+    "OUTPUT_FORMATS",
+    "predict",
+    "predict_examples",
+    "predict_split",
+    "resolve_checkpoint",
+    "REPORT_HTML",
+    "REPORT_MD",
+    "read_curves",
+    "write_report",
+]

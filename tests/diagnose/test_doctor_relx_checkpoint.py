@@ -1,0 +1,43 @@
+"""relx doctor on checkpoints saved by relx.models (tiny Llama, LoRA + marker tokens)."""
+
+from __future__ import annotations
+
+import torch
+
+from relx.diagnose import Status, doctor
+from relx.labels import ALL_LABELS
+
+
+def _relx_checkpoint(base, out, *, steps: int):
+    from relx.models import build_classifier
+
+    torch.manual_seed(0)
+    model, tok = build_classifier(model_name_or_path=str(base), labels=list(ALL_LABELS), method="lora",
+                                  lora_r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                  marker_tokens=("[E1]", "[/E1]"))
+    enc = tok(["[E1] BRCA1 [/E1] binds MDM2.", "Aspirin lowers risk."], return_tensors="pt", padding=True)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(steps):
+        logits = model({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
+        torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0])).backward()
+        opt.step()
+        opt.zero_grad()
+    model.eval()
+    return model.save(out)
+
+
+def test_doctor_relx_checkpoint_trained_passes_untrained_and_headless_fail(zoo, tmp_path):
+    trained = _relx_checkpoint(zoo["base"], tmp_path / "trained", steps=3)
+    report = doctor(trained)
+    assert report.kind == "relx_checkpoint"
+    assert report.ok, [c.to_json() for c in report.failed]
+    for check_id in ("head.trained", "tokenizer.added_tokens", "pooling.padding", "model.base_agreement"):
+        assert report.get(check_id)[0].status is Status.PASS, report.get(check_id)[0].to_json()
+
+    untrained = doctor(_relx_checkpoint(zoo["base"], tmp_path / "untrained", steps=0))
+    assert {c.id for c in untrained.failed} == {"adapter.lora_b", "model.base_agreement"}
+    assert untrained.get("head.trained")[0].status is Status.WARN  # inside nn.Linear's init bound
+
+    (trained / "head.safetensors").unlink()
+    headless = doctor(trained)
+    assert headless.get("head.present")[0].status is Status.FAIL
