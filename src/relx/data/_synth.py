@@ -113,6 +113,8 @@ _FILLERS = (
     "This retrospective study followed a standard protocol.",
 )
 _NOVEL_PREFIX = "We show for the first time that "
+_TITLES = ("A clinical and experimental study in ", "Molecular findings in ",
+           "A cohort study of ")
 
 
 @dataclass
@@ -164,8 +166,13 @@ def _document(rng: random.Random, pmid: str) -> Document:
     for _ in range(n_relations):
         rel_type = rng.choices(types, weights)[0]
         type_a, type_b = rng.choice(_ALLOWED[rel_type])
-        a, b = pick(type_a, reuse=0.6), pick(type_b, reuse=0.3)
-        if a[2] == b[2]:
+        before = set(used)
+        a = pick(type_a, reuse=0.5)
+        # At most one side is reused, so every relation sentence holds the first mention of
+        # at least one of its concepts: the marker that an entity-start head pools then sits
+        # next to the trigger (a local cue), not in some earlier sentence.
+        b = pick(type_b, reuse=0.0 if a[2][0] in before else 0.3)
+        if a[2] == b[2] or {a[2][0], b[2][0]} in [{r[1], r[2]} for r in relations]:
             continue
         relations.append((rel_type, a[2][0], b[2][0], rng.random() < 0.4))
     # Context-only concepts: they make the NOT pairs (organisms, cell lines, extra entities).
@@ -175,41 +182,41 @@ def _document(rng: random.Random, pmid: str) -> Document:
     if rng.random() < 0.2:
         extras.append(pick(_V))
 
-    title_rel = relations[0] if relations else None
+    # The title names only the organism: a relation stated in the title would sit in the
+    # context of every pair of the document (the title always is), a cue for none of them.
     doc = _Writer("", [])
-    if title_rel is not None:
-        rel_type, ca, cb, _novel = title_rel
-        doc.sentence("{a} " + SYNTH_TRIGGERS[rel_type] + " {b}", used[ca], used[cb])
-        doc.add(" in ")
-        doc.mention(*extras[0])
-        doc.add(": a clinical and experimental study")
-    else:
-        doc.add("A clinical and experimental study")
+    doc.add(rng.choice(_TITLES))
+    doc.mention(*extras[0])
+    doc.add(".")
     title = doc.text
     doc.add(" ")
     abstract_start = len(doc.text)
 
-    sentences: list[tuple[str, tuple]] = []
+    # Relation sentences first (in order, so each names a concept for the first time), then
+    # neutral co-mentions of related concepts; context-only sentences go anywhere.
+    ordered: list[tuple[str, tuple]] = []
     for rel_type, ca, cb, novel in relations:
         template = "{a} " + SYNTH_TRIGGERS[rel_type] + " {b}."
         if novel:
             template = _NOVEL_PREFIX + template
-        sentences.append((template, (used[ca], used[cb])))
-    concepts = list(used.values())
-    for _ in range(rng.randint(1, 3)):
-        a, b = rng.sample(concepts, 2)
-        if {a[2][0], b[2][0]} in [{r[1], r[2]} for r in relations]:
-            continue
-        sentences.append((rng.choice(_NEUTRAL), (a, b)))
-    for entity in extras:
-        sentences.append((rng.choice(_SINGLE), (entity,)))
+        ordered.append((template, (used[ca], used[cb])))
+    concepts = [used[c] for r in relations for c in r[1:3]]
+    if len(set(c[2] for c in concepts)) >= 2:
+        for _ in range(rng.randint(0, 2)):
+            a, b = rng.sample(concepts, 2)
+            if a[2] == b[2] or {a[2][0], b[2][0]} in [{r[1], r[2]} for r in relations]:
+                continue
+            ordered.append((rng.choice(_NEUTRAL), (a, b)))
     if rng.random() < 0.2:
-        sentences.append(("Mutations in {a} were screened in all subjects.", (_COMPOSITE,)))
+        ordered.append(("Mutations in {a} were screened in all subjects.", (_COMPOSITE,)))
+    free: list[tuple[str, tuple]] = [(rng.choice(_SINGLE), (e,)) for e in extras[1:]]
     if rng.random() < 0.3:
-        sentences.append(("An unnamed metabolite, {a}, was not identified.",
-                          (("the compound", _C, ()),)))
-    sentences.extend((filler, ()) for filler in rng.sample(_FILLERS, rng.randint(1, 2)))
-    rng.shuffle(sentences)
+        free.append(("An unnamed metabolite, {a}, was not identified.",
+                     (("the compound", _C, ()),)))
+    free.extend((filler, ()) for filler in rng.sample(_FILLERS, rng.randint(1, 2)))
+    sentences = list(ordered)
+    for item in free:
+        sentences.insert(rng.randint(0, len(sentences)), item)
 
     for k, (template, entities) in enumerate(sentences):
         if k:
@@ -220,20 +227,12 @@ def _document(rng: random.Random, pmid: str) -> Document:
             doc.add("Here, ")
         doc.sentence(template, *entities)
 
-    relation_list: list[Relation] = []
-    seen_pairs: set[frozenset[str]] = set()
-    for rel_type, ca, cb, novel in relations:
-        key = frozenset((ca, cb))
-        if key in seen_pairs:
-            continue
-        seen_pairs.add(key)
-        relation_list.append(Relation(rel_type, ca, cb, novel))
     return Document(
         doc_id=pmid,
         title=title,
         abstract=doc.text[abstract_start:],
         mentions=doc.mentions,
-        relations=relation_list,
+        relations=[Relation(rel_type, ca, cb, novel) for rel_type, ca, cb, novel in relations],
     )
 
 
