@@ -83,12 +83,29 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as click_error:  # click usage errors carry their own formatting
-        import click
-
-        from typer._click.exceptions import ClickException as _TyperClickException
-
-        # typer >= 0.20 vendors click: its usage errors are not click.ClickException.
-        if isinstance(click_error, (click.ClickException, _TyperClickException)):
+        if isinstance(click_error, _click_exception_types()):
             click_error.show()
             sys.exit(click_error.exit_code)
         raise
+
+
+def _click_exception_types() -> tuple[type[Exception], ...]:
+    """Usage-error classes of click and of the click copy that newer typer vendors.
+
+    typer >= 0.20 ships its own click (``typer._click``): its usage errors are not
+    ``click.ClickException``. Older typer has no such module.
+    """
+    types: list[type[Exception]] = []
+    try:
+        import click
+
+        types.append(click.ClickException)
+    except ImportError:
+        pass
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+
+        types.append(VendoredClickException)
+    except ImportError:
+        pass
+    return tuple(types)

@@ -102,6 +102,10 @@ class TypePairMask:
         seen = self.counts.get(_key(type_a, type_b), {})
         return frozenset(seen) | frozenset(self.always_allowed)
 
+    def only_not(self, type_a: str, type_b: str) -> bool:
+        """True when the type pair never carried a relation: the mask forces ``NOT`` on it."""
+        return not (set(self.counts.get(_key(type_a, type_b), {})) - set(self.always_allowed))
+
     def allowed_mask(
         self, type_pairs: Sequence[tuple[str, str]], *, device: torch.device | str | None = None
     ) -> torch.Tensor:

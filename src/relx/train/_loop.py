@@ -596,6 +596,15 @@ def train(
     encoded = train_enc.examples
     mask = TypePairMask.from_examples(train_ex, labels) if m.type_pair_constraint else None
     model.type_pair_mask = mask
+    if mask is not None and t.skip_masked_pairs:
+        kept = [e for e in encoded if not mask.only_not(*e.type_pair)]
+        _add_note(
+            config,
+            f"train.skip_masked_pairs: trained on {len(kept):,} of {len(encoded):,} pairs; the "
+            f"other {len(encoded) - len(kept):,} have an entity-type pair that never carries a "
+            "relation in training, so the type-pair constraint predicts NOT for them anyway",
+        )
+        encoded = kept
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     trainable, total = model.parameter_counts()
     _add_note(
