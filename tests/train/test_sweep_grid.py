@@ -90,3 +90,28 @@ def test_sweep_train_mode_reports_failures_per_point(tmp_path):
     assert "boom in fold 2" in points[1].error
     assert points[0].metrics["f1"] > 0
     assert json.loads((tmp_path / "sw" / SWEEP_FILE).read_text())["status"] == "failed"
+
+
+def test_sweep_cli_write_only_and_bad_grid(tmp_path):
+    from typer.testing import CliRunner
+
+    from relx.cli import app
+
+    splits = write_splits(tmp_path, k=3)
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump({"data": {"split_files": splits}}))
+    runner = CliRunner()
+    result = runner.invoke(app, ["sweep", str(base), "--grid", "train.lr=1e-4,2e-4",
+                                 "--grid", "train.epochs=1,2", "--out", str(tmp_path / "sw"),
+                                 "--write-only"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "sw" / "configs").glob("*.yaml"))) == 4
+    assert "wrote 4 configs" in result.output
+    # The CLI boundary (relx.cli.main): a malformed grid is one line and exit 1, no traceback.
+    import subprocess
+    import sys
+
+    bad = subprocess.run([sys.executable, "-c", "from relx.cli import main; main()", "sweep",
+                          str(base), "--grid", "train.lr", "--out", str(tmp_path / "x")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "E420" in bad.stderr and "Traceback" not in bad.stderr

@@ -17,7 +17,6 @@ which is what ``relx train CONFIG --out RUN_DIR`` does, minus the CLI's tables.
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import subprocess

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from relx import __version__
 from relx._io import atomic_write_json, atomic_write_text, read_json
-from relx.errors import ConfigError, RelxError
+from relx.errors import ConfigError
 from relx.rundir import COMPLETE_MARKER, CV_SUMMARY_FILE, RUN_FORMAT_VERSION
 from relx.train._config import RelxConfig, config_to_yaml
 from relx.train._cv import cross_validate, fold_metrics, load_config_file
@@ -300,7 +300,7 @@ def _run_point(
             point.status = "complete"
     except KeyboardInterrupt:
         raise
-    except (RelxError, Exception) as error:  # noqa: BLE001 - one failed point must not stop the rest
+    except Exception as error:  # noqa: BLE001 - one failed point must not stop the rest
         point.status = "failed"
         point.error = str(error).splitlines()[0] if str(error) else type(error).__name__
     point.seconds = time.monotonic() - started
