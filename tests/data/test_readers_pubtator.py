@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -121,11 +120,9 @@ def test_readers_pubtator_missing_file_is_e109(tmp_path: Path) -> None:
     assert info.value.code == "E109"
 
 
-def test_readers_pubtator_biored_train_dev_reads_fast() -> None:
+def test_readers_pubtator_biored_train_dev_reads_all_documents() -> None:
+    # Its speed (< 1 s, well inside issue 2's 5 s for read + pairs) is bench/bench_pairs.py's.
     if not (BIORED / "Train.PubTator").exists():
         pytest.skip("BioRED data not available")
-    start = time.perf_counter()
     docs = read_pubtator(BIORED / "Train.PubTator") + read_pubtator(BIORED / "Dev.PubTator")
-    elapsed = time.perf_counter() - start
     assert len(docs) == 500
-    assert elapsed < 1.0, f"reading BioRED Train+Dev took {elapsed:.2f} s"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,8 @@ def test_encode_biored_dev_markers_and_truncation(minilm_tokenizer) -> None:
 
     pairs = build_pairs(read_corpus([BIORED / "Dev.PubTator"]))
     assert len(pairs) > 8000
-    started = time.process_time()
+    # Its speed is bench/bench_encode.py's (docs/benchmarks.md), not this test's.
     result = encode_examples(pairs, minilm_tokenizer, style="typed_entity_marker_punct", max_length_tokens=256)
-    cpu_seconds = time.process_time() - started
-    # ~6 s of CPU on a shared 2-core machine; generous bound against regressions to per-token Python.
-    assert cpu_seconds < 40
     assert len(result.examples) == len(pairs)
     assert result.n_truncated > 1000  # the median input is ~240 tokens
     assert result.n_lost_mention == 0
