@@ -7,7 +7,6 @@ the whole suite loads several conftest modules.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from relx import rundir
 from relx.evaluate import Prediction, write_predictions
 from relx.labels import ALL_LABELS
+from tiny_models import make_tiny_bert
 
 
 def fake_predictions(seed: int, *, n_docs: int = 12, per_doc: int = 10, accuracy: float = 0.7,
@@ -72,35 +72,7 @@ def make_cv_dir(root: Path, k: int = 3) -> Path:
     return root
 
 
-
 # --------------------------------------------------------------------------- tiny models
-
-_WORD = re.compile(r"\w+|[^\w\s]")
-
-
-def make_tiny_bert(folder: Path, texts: list[str], *, seed: int = 0) -> Path:
-    """A 2-layer, width-64 random BERT + WordPiece tokenizer covering ``texts`` (no hub)."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    from relx.labels import ENTITY_TYPES
-
-    folder.mkdir(parents=True, exist_ok=True)
-    words: set[str] = set()
-    for text in texts:
-        words.update(w.lower() for w in _WORD.findall(text))
-    words.update(t.lower() for t in ENTITY_TYPES)
-    words.update("@*#^[]/")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(
-        folder)
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=64, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=128,
-                        max_position_embeddings=256)
-    BertModel(config).save_pretrained(folder)
-    return folder
 
 
 def save_untrained_run(root: Path, corpus: Path, *, context: str = "multi_sentence") -> Path:
@@ -109,7 +81,6 @@ def save_untrained_run(root: Path, corpus: Path, *, context: str = "multi_senten
     Enough to test the prediction plumbing (formats, masking, batching), not quality.
     """
     from relx.data import build_pairs, read_corpus
-    from relx.labels import ALL_LABELS
     from relx.models import TypePairMask, build_classifier
 
     pairs = build_pairs(read_corpus([corpus]), context=context)

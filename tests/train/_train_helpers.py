@@ -7,45 +7,12 @@ the synthetic corpus, a 2-layer BERT with hidden size 64, saved to a folder that
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from relx.labels import ENTITY_TYPES
+from tiny_models import make_tiny_bert
 
-_WORD = re.compile(r"\w+|[^\w\s]")
-
-
-def make_tiny_bert(
-    folder: Path, texts: list[str], *, seed: int = 0, dropout: float = 0.1, hidden_size: int = 64
-) -> Path:
-    """Write a tiny random BERT + fast WordPiece tokenizer covering ``texts`` to ``folder``."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    words: set[str] = set()
-    for text in texts:
-        words.update(w.lower() for w in _WORD.findall(text))
-    words.update(t.lower() for t in ENTITY_TYPES)
-    words.update("@*#^[]/")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
-    # transformers 5 takes the vocabulary as a dict (vocab_file= is silently ignored).
-    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
-    tokenizer.save_pretrained(folder)
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=hidden_size,
-        num_hidden_layers=2,
-        num_attention_heads=hidden_size // 32,
-        intermediate_size=2 * hidden_size,
-        max_position_embeddings=512,
-        hidden_dropout_prob=dropout,
-        attention_probs_dropout_prob=dropout,
-    )
-    BertModel(config).save_pretrained(folder)
-    return folder
+__all__ = ["make_tiny_bert", "make_synthetic_splits", "tiny_setup"]
 
 
 def make_synthetic_splits(folder: Path, *, n_docs: int = 60, n_splits: int = 5) -> list[Path]:
@@ -66,15 +33,24 @@ def make_synthetic_splits(folder: Path, *, n_docs: int = 60, n_splits: int = 5) 
 
 
 def tiny_setup(
-    tmp_path: Path, *, n_docs: int = 60, dropout: float = 0.1, hidden_size: int = 64
+    tmp_path: Path,
+    *,
+    n_docs: int = 60,
+    dropout: float = 0.1,
+    hidden_size: int = 64,
+    architecture: str = "bert",
 ) -> dict[str, Any]:
-    """Split files + a tiny BERT covering their texts; returns a base config dict."""
+    """Split files + a tiny BERT (or RoFormer) covering their texts; returns a base config."""
     from relx.data._split import read_split
 
     splits = make_synthetic_splits(tmp_path / "data", n_docs=n_docs)
     texts = [ex.text for p in splits for ex in read_split(p)]
     model_dir = make_tiny_bert(
-        tmp_path / "tiny_bert", texts, dropout=dropout, hidden_size=hidden_size
+        tmp_path / "tiny_bert",
+        texts,
+        dropout=dropout,
+        hidden_size=hidden_size,
+        architecture=architecture,
     )
     return {
         "data": {"split_files": [str(p) for p in splits], "fold": 0},

@@ -6,19 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from _train_helpers import tiny_setup
 
 from relx import rundir
 from relx.train import load_config, read_metrics, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_loop_early_stopping_after_patience(tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import torch
 import yaml
 from _train_helpers import tiny_setup
 
@@ -16,12 +14,6 @@ from relx.labels import ALL_LABELS
 from relx.train import load_config, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _notes(run_dir: Path) -> list[str]:

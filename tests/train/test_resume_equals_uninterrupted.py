@@ -7,7 +7,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-import torch
 from _train_helpers import tiny_setup
 
 from relx import rundir
@@ -16,13 +15,6 @@ from relx.train import load_config, train
 from relx.train._run import read_metrics
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The test machine is shared; one thread is both faster and deterministic here.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _config(tmp_path: Path, method: str):

@@ -18,12 +18,6 @@ from relx.train import load_config
 from relx.train._run import read_metrics, read_run
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_run_directory_written_by_cli(tmp_path: Path) -> None:

@@ -56,8 +56,29 @@ def _register_all() -> None:
 _register_all()
 
 
+def _quiet_transformers() -> None:
+    """Silence transformers' per-load chatter on the command line (library calls keep it).
+
+    Every checkpoint reload printed weight-loading progress bars and a "LOAD REPORT" about
+    BERT's pooler, which relx drops on purpose (its heads never read it). relx logs its own
+    choices with their reasons; real problems still surface as errors. Cheap when
+    transformers was not imported yet: its environment variable is read at import.
+    """
+    import os
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line + exit 1."""
+    _quiet_transformers()
     try:
         result = app(standalone_mode=False)
         # In non-standalone mode typer *returns* the code of a `typer.Exit(n)` raised by a

@@ -9,10 +9,20 @@ concept IDs (``672,675``); mentions without an ID (``-``); the eight relation ty
 the rare ones rare; about 80-87% of candidate pairs ``NOT``; relations only between type
 pairs that carry them in BioRED (organisms and cell lines never do); novelty annotated.
 
-Learnable cues: every relation is stated by one sentence ``<A> <trigger> <B>`` with one
-trigger phrase per relation type; co-mentions without a relation use neutral phrases; a
-novel relation's sentence starts with "We show for the first time that". The abstract
-also carries "e.g.", "i.v.", "et al." and "vs." so that sentence splitting is exercised.
+Learnable cues, local and unambiguous for a marker-based classifier: every relation is
+stated by one short sentence ``<A> <trigger> <B>.`` with one two-word trigger per relation
+type (so the gap between the two markers is constant); each concept takes part in at most
+one relation, and that sentence is its first mention, so the marker an entity-start head
+pools sits next to the trigger; the title names only the organism (a relation in the title
+would sit in every pair's context); unrelated co-mentions in one sentence use neutral
+phrases, and pairs in different sentences are ``NOT``. A novel relation's sentence starts
+with "We show for the first time that". The abstract also carries "e.g.", "i.v.",
+"et al." and "vs." so that sentence splitting is exercised.
+
+Measured (tests/train/test_loop_learns_synthetic.py): a from-scratch 2-layer, hidden-64
+encoder with rotary positions reaches F1 0.98 on 20 held-out documents after 5 epochs over
+80 (~13 s on one CPU thread; 0.87-0.94 with other training seeds); a same-size BERT with
+learned absolute positions ~0.85 from 48 documents (it had 0.45-0.58 on the previous corpus).
 """
 
 from __future__ import annotations
@@ -27,20 +37,20 @@ from relx.errors import ConfigError
 
 __all__ = ["SYNTH_TRIGGERS", "DEFAULT_SYNTH_DOCS", "synthesize_documents", "write_synthetic_corpus"]
 
-#: Default size: 60 documents (~800 pairs) train a 2-layer model to a clear signal in
+#: Default size: 60 documents (~1,050 pairs) train a 2-layer model to a clear signal in
 #: seconds on CPU, and 5 folds of 12 documents still see every frequent label.
 DEFAULT_SYNTH_DOCS = 60
 
 #: One trigger phrase per relation type: the cue a model can learn.
 SYNTH_TRIGGERS: dict[str, str] = {
-    "Association": "is associated with",
+    "Association": "associates with",
     "Positive_Correlation": "strongly increases",
     "Negative_Correlation": "markedly reduces",
-    "Bind": "binds directly to",
-    "Cotreatment": "was co-administered with",
-    "Comparison": "was compared head-to-head with",
-    "Drug_Interaction": "shows a drug interaction with",
-    "Conversion": "is metabolically converted into",
+    "Bind": "binds to",
+    "Cotreatment": "combined with",
+    "Comparison": "compared with",
+    "Drug_Interaction": "interacts with",
+    "Conversion": "converts into",
 }
 
 #: Relative frequency of each relation type (rare types stay rare, as in BioRED).
@@ -111,10 +121,18 @@ _FILLERS = (
     "Animals were treated i.v. with saline vs. placebo as controls.",
     "Data are given as mean values (e.g. 3.2 vs. 4.1 units).",
     "This retrospective study followed a standard protocol.",
+    "Methods followed Smith et al. with minor changes.",
 )
+#: Relations per document: few, so the NOT share stays BioRED's (~85%) although no concept
+#: is reused (n concepts give n(n-1)/2 pairs).
+_N_RELATIONS = (2, 2, 3, 3)
 _NOVEL_PREFIX = "We show for the first time that "
-_TITLES = ("A clinical and experimental study in ", "Molecular findings in ",
-           "A cohort study of ")
+#: Title openings and closings around "<n> <organism>": the cohort size early in the title
+#: keeps titles (nearly) unique in their first 40 characters, as real titles are (readers
+#: and stats match documents across files by their opening).
+_TITLE_OPENINGS = ("A study of {n} ", "Findings in {n} ", "A cohort of {n} ")
+_TITLE_CLOSINGS = ("clinical and molecular findings", "a retrospective analysis",
+                   "an experimental study")
 
 
 @dataclass
@@ -147,16 +165,11 @@ class _Writer:
 def _document(rng: random.Random, pmid: str) -> Document:
     types = list(_TYPE_WEIGHTS)
     weights = [_TYPE_WEIGHTS[t] for t in types]
-    n_relations = rng.choice((2, 2, 3, 3, 4))
+    n_relations = rng.choice(_N_RELATIONS)
     used: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # concept -> (surface, type, ids)
     relations: list[tuple[str, str, str, bool]] = []
 
-    def pick(entity_type: str, reuse: float = 0.0) -> tuple[str, str, tuple[str, ...]]:
-        # Reusing a concept already in the document chains relations (A-B, B-C) as real
-        # abstracts do, and keeps the NOT share near BioRED's instead of growing it.
-        same_type = [e for e in used.values() if e[1] == entity_type and len(e[2]) == 1]
-        if same_type and rng.random() < reuse:
-            return rng.choice(same_type)
+    def pick(entity_type: str) -> tuple[str, str, tuple[str, ...]]:
         pool = [e for e in _LEXICON[entity_type] if e[1] not in used]
         surface, concept = rng.choice(pool or list(_LEXICON[entity_type]))
         entry = (surface, entity_type, (concept,))
@@ -166,28 +179,24 @@ def _document(rng: random.Random, pmid: str) -> Document:
     for _ in range(n_relations):
         rel_type = rng.choices(types, weights)[0]
         type_a, type_b = rng.choice(_ALLOWED[rel_type])
-        before = set(used)
-        a = pick(type_a, reuse=0.5)
-        # At most one side is reused, so every relation sentence holds the first mention of
-        # at least one of its concepts: the marker that an entity-start head pools then sits
-        # next to the trigger (a local cue), not in some earlier sentence.
-        b = pick(type_b, reuse=0.0 if a[2][0] in before else 0.3)
+        # Fresh concepts only: each concept takes part in at most one relation, so both of
+        # its markers' first mentions sit next to the trigger of that relation (a local cue
+        # that an entity-start head pools), never next to another relation's trigger.
+        a, b = pick(type_a), pick(type_b)
         if a[2] == b[2] or {a[2][0], b[2][0]} in [{r[1], r[2]} for r in relations]:
-            continue
+            continue  # only when a lexicon runs out (it falls back to used concepts)
         relations.append((rel_type, a[2][0], b[2][0], rng.random() < 0.4))
     # Context-only concepts: they make the NOT pairs (organisms, cell lines, extra entities).
     extras = [pick(_O)]
-    if rng.random() < 0.3:
-        extras.append(pick(_L))
     if rng.random() < 0.2:
-        extras.append(pick(_V))
+        extras.append(pick(rng.choice((_L, _V))))
 
     # The title names only the organism: a relation stated in the title would sit in the
     # context of every pair of the document (the title always is), a cue for none of them.
     doc = _Writer("", [])
-    doc.add(rng.choice(_TITLES))
+    doc.add(rng.choice(_TITLE_OPENINGS).format(n=rng.randint(12, 980)))
     doc.mention(*extras[0])
-    doc.add(".")
+    doc.add(f": {rng.choice(_TITLE_CLOSINGS)}.")
     title = doc.text
     doc.add(" ")
     abstract_start = len(doc.text)
@@ -207,7 +216,7 @@ def _document(rng: random.Random, pmid: str) -> Document:
             if a[2] == b[2] or {a[2][0], b[2][0]} in [{r[1], r[2]} for r in relations]:
                 continue
             ordered.append((rng.choice(_NEUTRAL), (a, b)))
-    if rng.random() < 0.2:
+    if rng.random() < 0.1:
         ordered.append(("Mutations in {a} were screened in all subjects.", (_COMPOSITE,)))
     free: list[tuple[str, tuple]] = [(rng.choice(_SINGLE), (e,)) for e in extras[1:]]
     if rng.random() < 0.3:

@@ -80,6 +80,15 @@ __all__ = [
     "load_config",
     "resolve_config",
     "val_split_index",
+    # the loop and the run directory
+    "train",
+    "load_examples",
+    "plan_batches",
+    "RunWriter",
+    "is_complete",
+    "read_metrics",
+    "read_run",
+    "read_summary",
     # cv / sweep / presets / launch
     "QUICKSTART_PRESET",
     "FoldOutcome",

@@ -55,7 +55,7 @@ from relx.train._config import (
     val_split_index,
 )
 from relx.train._env import collect_environment
-from relx.train._run import RunWriter, now_iso, read_run
+from relx.train._run import RunWriter, now_iso
 from relx.train._tracking import TENSORBOARD_DIR, Progress, flat_config, tracker_names
 
 __all__ = ["train", "load_examples", "plan_batches", "TRAINER_STATE_FILE"]
