@@ -40,6 +40,7 @@ __all__ = [
     "MANIFEST_FORMAT_VERSION",
     "split_file_name",
     "assign_folds",
+    "assign_document_folds",
     "read_fold_file",
     "FoldsResult",
     "build_folds",
@@ -189,6 +190,23 @@ class FoldsResult:
     assignment: dict[str, int] = field(default_factory=dict)
 
 
+def assign_document_folds(
+    pairs_by_document: Mapping[str, Sequence[PairExample]],
+    *,
+    n_folds: int,
+    seed: int = 0,
+    stratify: bool = True,
+) -> dict[str, int]:
+    """:func:`assign_folds` over each document's pair labels, in the documents' order.
+
+    The one assignment behind ``relx data build`` and ``relx train`` on a corpus: documents
+    without any pair must be included (they take a slot in the greedy order), so both callers
+    see the same folds for the same corpus, seed and fold count.
+    """
+    return assign_folds({d: _label_counter(ex) for d, ex in pairs_by_document.items()},
+                        n_folds=n_folds, seed=seed, stratify=stratify)
+
+
 def _label_counter(examples: Sequence[PairExample]) -> dict[str, int]:
     counts = Counter(e.label for e in examples)
     return {label: counts[label] for label in ALL_LABELS if counts[label]} | {
@@ -272,8 +290,8 @@ def build_folds(
                             hint="rebuild without --fold-file, or add those documents")
         assignment = {d: assignment[d] for d in by_doc}
     else:
-        assignment = assign_folds({d: _label_counter(ex) for d, ex in by_doc.items()},
-                                  n_folds=n_folds, seed=seed, stratify=stratify)
+        assignment = assign_document_folds(by_doc, n_folds=n_folds, seed=seed,
+                                           stratify=stratify)
 
     folds: list[list[PairExample]] = [[] for _ in range(n_folds)]
     fold_docs: list[int] = [0] * n_folds

@@ -99,21 +99,19 @@ def _corpus_splits(config: RelxConfig) -> list[list[Any]]:
     The same stratified assignment ``relx data build`` writes to disk, computed in memory,
     so a ``relx train`` on a corpus and a ``relx cv`` on the built splits see the same folds.
     """
-    from collections import Counter
-
-    from relx.data import build_pairs
-    from relx.data._folds import assign_folds
+    from relx.data import build_document_pairs
+    from relx.data._folds import assign_document_folds
     from relx.data._read import read_corpus
 
     d = config.data
-    pairs = build_pairs(read_corpus(list(d.corpus_files)), context=d.context)
-    counts: dict[str, Counter[str]] = {}
-    for example in pairs:
-        counts.setdefault(str(example.document_id), Counter())[example.label] += 1
-    fold_of = assign_folds(counts, n_folds=d.n_splits, seed=d.split_seed)
+    by_doc = {
+        doc.doc_id: build_document_pairs(doc, context=d.context)
+        for doc in read_corpus(list(d.corpus_files))
+    }
+    fold_of = assign_document_folds(by_doc, n_folds=d.n_splits, seed=d.split_seed)
     splits: list[list[Any]] = [[] for _ in range(d.n_splits)]
-    for example in pairs:
-        splits[fold_of[str(example.document_id)]].append(example)
+    for doc_id, examples in by_doc.items():
+        splits[fold_of[doc_id]].extend(examples)
     return splits
 
 
