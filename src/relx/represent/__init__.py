@@ -3,6 +3,7 @@
 ``PairExample`` (``relx.data``) -> :func:`render_example` (markers) -> :func:`encode_examples`
 (prompt/chat template, tokens, entity-aware truncation) -> :func:`collate_padded` or
 :func:`collate_packed` (the batch contract of docs/architecture.md) -> ``relx.models``.
+:func:`length_stats` measures rendered token lengths for ``relx data stats --tokenizer``.
 """
 
 from relx.represent._batch import collate_packed, collate_padded, length_grouped_batches
@@ -13,6 +14,7 @@ from relx.represent._encode import (
     encode_examples,
     sentence_bounds,
 )
+from relx.represent._lengths import LENGTH_BUCKETS, length_stats, load_tokenizer
 from relx.represent._markers import (
     REPRESENTATIONS,
     STYLE_ALIASES,
@@ -33,6 +35,7 @@ from relx.represent._prompt import (
 
 __all__ = [
     "IGNORE_LABEL",
+    "LENGTH_BUCKETS",
     "PROMPT_HEAD",
     "REPRESENTATIONS",
     "STYLE_ALIASES",
@@ -49,6 +52,8 @@ __all__ = [
     "encode_examples",
     "get_style",
     "length_grouped_batches",
+    "length_stats",
+    "load_tokenizer",
     "marker_tokens",
     "render_example",
     "resolve_mentions",

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from relx.data._example import PairExample
+from relx.data import PairExample
 from relx.errors import ConfigError
 from relx.labels import ALL_LABELS
 from relx.represent._markers import RenderedText, get_style, render_example

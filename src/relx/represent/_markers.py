@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from relx.data._example import PairExample
+from relx.data import PairExample
 from relx.errors import ConfigError, DataError
 from relx.labels import ENTITY_TYPES
 
