@@ -188,7 +188,7 @@ def sweep_cli(
     from relx.train import sweep
 
     if mode not in ("cv", "train"):
-        raise ConfigError(f"--mode must be cv or train; got {mode!r}", code="E420",
+        raise ConfigError(f"--mode must be cv or train; got {mode!r}", code="E422",
                           hint="--mode cv")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
