@@ -1,6 +1,6 @@
 """Document-level folds on disk: ``split_0.json .. split_{K-1}.json`` + ``manifest.json``.
 
-Folds are by document (formats.md §2): every pair of one abstract lands in one split, so
+Folds are by document (docs/formats.md §2): every pair of one abstract lands in one split, so
 no abstract's text is seen in training and validation at once. With stratification, rare
 relation types (BioRED has 3 Conversion and 11 Drug_Interaction relations) are spread over
 the folds instead of landing in one by chance; a fold without any example of a label

@@ -368,7 +368,7 @@ def encode_examples(
         tokenizer: A *fast* transformers tokenizer (offset mappings are required). Add
             :func:`~relx.represent.marker_tokens` to it before encoding if the model does.
         style: Marker style, short (``typed_entity_marker_punct``), aliased or versioned name.
-        prompt: Wrap the marked text in the instruction prompt (formats.md §3).
+        prompt: Wrap the marked text in the instruction prompt (docs/formats.md §3).
         labels: Label order; the label id is the index in it, and the prompt lists it.
         max_length_tokens: Limit per input, special tokens and framing included; ``None``
             disables truncation.
