@@ -1,4 +1,4 @@
-"""Every shipped preset loads, validates and resolves; presets encode the origin's lessons."""
+"""Every shipped preset loads, validates and resolves; presets encode docs/origin.md's lessons."""
 
 from __future__ import annotations
 

@@ -47,9 +47,9 @@ def _root(
 
 def _register_all() -> None:
     # Imported here so that `relx --help` lists every command; each module stays small.
-    from relx.cli import cv, data, diagnose, evaluate, train
+    from relx.cli import cv, data, diagnose, errors, evaluate, train
 
-    for module in (data, train, cv, evaluate, diagnose):
+    for module in (data, train, cv, evaluate, diagnose, errors):
         module.register(app)
 
 

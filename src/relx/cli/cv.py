@@ -141,7 +141,7 @@ def cv_cli(
     Example: relx cv quickstart/minilm --set data.corpus_files=[synth.pubtator] --out runs/cv --folds 0,1
     """
     from relx.cli._app import console
-    from relx.train._cv import cross_validate
+    from relx.train import cross_validate
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     summary = cross_validate(
@@ -185,10 +185,10 @@ def sweep_cli(
 
     from relx.cli._app import console, err_console
     from relx.errors import ConfigError
-    from relx.train._sweep import sweep
+    from relx.train import sweep
 
     if mode not in ("cv", "train"):
-        raise ConfigError(f"--mode must be cv or train; got {mode!r}", code="E420",
+        raise ConfigError(f"--mode must be cv or train; got {mode!r}", code="E422",
                           hint="--mode cv")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
@@ -255,7 +255,7 @@ def quickstart_cli(
     Example: relx quickstart --out relx-quickstart --folds 0,1 --set train.epochs=2
     """
     from relx.cli._app import console, err_console
-    from relx.train._cv import quickstart
+    from relx.train import quickstart
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if not json_out:

@@ -18,8 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relx.cli._app import console, err_console
-from relx.data._problems import ProblemLog
-from relx.data._synth import DEFAULT_SYNTH_DOCS
+from relx.data import DEFAULT_SYNTH_DOCS, ProblemLog
 
 __all__ = ["register", "data_app"]
 
@@ -90,7 +89,7 @@ def build_cli(
     sources' SHA-256, the options and the counts; pmid_to_fold.json can be reused with
     --fold-file. Input problems are reported and skipped (or fatal with --strict).
     """
-    from relx.data._folds import build_folds
+    from relx.data import build_folds
 
     with Progress(TextColumn("building pairs"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True,
@@ -134,7 +133,7 @@ def check_cli(
     Prints ✔/⚠/✘ lines and exits 1 on any ✘. Works on a bare folder of iKraph
     split_k.json files too (without hash checks).
     """
-    from relx.data._folds import check_folds
+    from relx.data import check_folds
 
     lines = check_folds(directory)
     failed = sum(line.status == "fail" for line in lines)
@@ -162,7 +161,7 @@ def synth_cli(
     BioRED-like structure (six entity types, composite IDs, '-' mentions, rare relation
     types, ~86% NOT pairs); one trigger phrase per relation type between the mentions.
     """
-    from relx.data._synth import write_synthetic_corpus
+    from relx.data import write_synthetic_corpus
 
     documents = write_synthetic_corpus(out, n_docs=docs, seed=seed, crlf=crlf)
     n_rel = sum(len(d.relations) for d in documents)
@@ -303,13 +302,8 @@ def stats_cli(
     --tokenizer (and --max-length) the rendered inputs are encoded as training would, to
     show their token lengths and the share truncated; --compare puts a second input beside.
     """
-    from relx.data._stats import (
-        compare_stats,
-        corpus_stats,
-        length_stats,
-        load_stats_input,
-        load_tokenizer,
-    )
+    from relx.data import compare_stats, corpus_stats, load_stats_input
+    from relx.represent import length_stats, load_tokenizer
 
     if max_length is not None and tokenizer is None:
         raise typer.BadParameter("--max-length needs --tokenizer", param_hint="--max-length")

@@ -5,7 +5,7 @@ Train.BioC.XML in ~0.2 s; its JSON reader needs a small tolerant front end, see
 :func:`_collection_from_json`); this module only maps BioC's passages / annotations /
 relations onto :class:`~relx.data._document.Document` and back.
 
-Mapping (formats.md §1): the first passage (``infons.type == "title"``) is the title; the
+Mapping (docs/formats.md §1): the first passage (``infons.type == "title"``) is the title; the
 later passages, placed at their document-global ``offset`` , make the abstract, so offsets
 keep indexing ``title + " " + abstract``. An annotation's ``identifier`` infon may be
 composite (``a,b``) or ``-``; each ``location`` becomes one mention. A relation's infons are

@@ -1,6 +1,6 @@
 """Document-level folds on disk: ``split_0.json .. split_{K-1}.json`` + ``manifest.json``.
 
-Folds are by document (formats.md §2): every pair of one abstract lands in one split, so
+Folds are by document (docs/formats.md §2): every pair of one abstract lands in one split, so
 no abstract's text is seen in training and validation at once. With stratification, rare
 relation types (BioRED has 3 Conversion and 11 Drug_Interaction relations) are spread over
 the folds instead of landing in one by chance; a fold without any example of a label
@@ -263,12 +263,12 @@ def build_folds(
                           code="E112")
     if not inputs:
         raise DataError("no input corpus given; expected one or more corpus files",
-                        code="E109", hint="relx data synth --out corpus.txt")
+                        code="E119", hint="relx data synth --out corpus.txt")
     log = ProblemLog(strict=strict)
     documents = read_corpus(list(inputs), format=format, log=log)
     if not documents:
         raise DataError(f"no usable document in {', '.join(str(p) for p in inputs)}; expected "
-                        "at least one title/abstract", code="E109")
+                        "at least one title/abstract", code="E119")
     if n_folds > len(documents):
         raise ConfigError(f"n_folds (--folds) is {n_folds} but the input has only "
                           f"{len(documents)} usable document(s); every fold needs at least one "

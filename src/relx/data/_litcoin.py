@@ -1,4 +1,4 @@
-"""LitCoin NLP Challenge corpus: the abstracts / entities / relations triple (formats.md §1).
+"""LitCoin NLP Challenge corpus: the abstracts / entities / relations triple (docs/formats.md §1).
 
 The files are tab-separated despite their ``.csv`` names and carry a header line; columns
 are looked up by header name, so a reordered export still reads. ``csv`` with a tab

@@ -1,4 +1,4 @@
-"""PubTator reader and writer (BioRED ``Train.PubTator`` / ``Dev.PubTator``; formats.md §1).
+"""PubTator reader and writer (BioRED ``Train.PubTator`` / ``Dev.PubTator``; docs/formats.md §1).
 
 Hand-rolled rather than via ``bioc.pubtator``: that parser has no line numbers for error
 messages, rejects relation lines with a novelty column, and would need a second pass to

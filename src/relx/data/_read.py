@@ -174,7 +174,7 @@ def read_corpus(
     if format is not None and format not in FORMATS:
         raise DataError(f"format={format!r} is not a corpus format; expected one of "
                         f"{', '.join(FORMATS)}; omit it to detect the format from content",
-                        code="E109")
+                        code="E118")
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files = _expand(paths)

@@ -1,4 +1,4 @@
-"""iKraph "multi-sentence split" JSON: read and write pair-level examples (formats.md §2).
+"""iKraph "multi-sentence split" JSON: read and write pair-level examples (docs/formats.md §2).
 
 ``split_k.json`` is a JSON list with one entry per candidate pair; relx writes the same
 entries plus ``document_id`` (see :class:`~relx.data._example.PairExample`). JSON parsers

@@ -19,7 +19,8 @@ Schema (docs/architecture.md, docs/predictions.md), one JSON object per line::
 :class:`~relx.errors.DataError` with ``file:line`` on the first bad one.
 
 Error codes: E501 malformed JSON line · E502 missing or mistyped field · E503 unknown label ·
-E504 duplicate id · E505 no predictions in the file.
+E504 duplicate id · E505 no predictions in the file · E509 file not found
+(the catalog: relx.error_codes, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def read_predictions(path: str | os.PathLike[str]) -> list[Prediction]:
 
     Raises:
         DataError: E501 bad JSON, E502 missing/mistyped field, E503 unknown label, E504
-            duplicate id, E505 empty file; always with ``file:line``.
+            duplicate id, E505 empty file, E509 no such file; always with ``file:line``.
     """
     source = str(path)
     records: list[Prediction] = []
@@ -193,7 +194,7 @@ def read_predictions(path: str | os.PathLike[str]) -> list[Prediction]:
     try:
         handle = open(path, encoding="utf-8")
     except FileNotFoundError:
-        raise DataError("prediction file not found", path=source, code="E505",
+        raise DataError("prediction file not found", path=source, code="E509",
                         hint="pass a file written by `relx predict` or a run's "
                              "predictions/val.jsonl") from None
     with handle:
