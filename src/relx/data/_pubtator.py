@@ -25,6 +25,7 @@ from relx._io import atomic_open
 from relx.data._document import NO_CONCEPT, Document, Mention, Relation
 from relx.data._problems import ProblemLog
 from relx.data._validate import check_document
+from relx._text import read_utf8
 from relx.errors import DataError
 
 __all__ = ["read_pubtator", "parse_pubtator", "write_pubtator", "format_pubtator"]
@@ -162,14 +163,7 @@ def read_pubtator(
         DataError: The file is missing or not UTF-8 (E109), or any problem under a strict log.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError("file not found; expected a PubTator file", path=str(p),
-                        code="E109") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected a PubTator "
-                        "text file", path=str(p), code="E109") from None
+    text = read_utf8(p, what="a PubTator text file")
     return parse_pubtator(text, path=str(p), log=log)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from relx.data._document import Document
 from relx.data._problems import ProblemLog
+from relx._text import check_not_utf16
 from relx.errors import DataError
 
 __all__ = ["FORMATS", "detect_format", "read_corpus"]
@@ -42,6 +43,7 @@ def _sniff(path: Path) -> str:
     except FileNotFoundError:
         raise DataError("file not found; expected a corpus file (PubTator, BioC XML/JSON, "
                         "LitCoin CSV or split JSON)", path=str(path), code="E109") from None
+    check_not_utf16(path, head, what="a corpus file")
     return head.decode("utf-8-sig", errors="replace")
 
 
