@@ -83,6 +83,9 @@ def build_cli(
                                                "(pubtator, bioc_xml, bioc_json, litcoin, "
                                                "split_json); detected by default."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty --out folder "
+                               "that relx did not write (no relx manifest.json); its "
+                               "split_k.json / manifest.json would be overwritten."),
 ) -> None:
     """Build entity pairs from corpora and write K document-level folds plus a manifest.
 
@@ -102,7 +105,8 @@ def build_cli(
 
         result = build_folds(inputs, out_dir=out, n_folds=folds, context=context, seed=seed,
                              stratify=stratify, fold_file=fold_file, strict=strict,
-                             splitter=splitter, format=input_format, progress=progress)
+                             splitter=splitter, format=input_format, progress=progress,
+                             force=force)
     print_problems(result.problems)
     if as_json:
         console.print_json(json.dumps(result.manifest))

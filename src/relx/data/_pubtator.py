@@ -116,6 +116,12 @@ def parse_pubtator(
                        f"{current.doc.doc_id!r}; expected a blank line before a new document",
                        path=path, line=lineno)
             continue
+        if len(cols) >= 5 and (_is_negative_int(cols[1])
+                               or (cols[1].isdigit() and _is_negative_int(cols[2]))):
+            log.report("E102", f"mention offsets {cols[1]}-{cols[2]} are negative; expected "
+                       "character offsets >= 0 into title + ' ' + abstract; fix the offsets",
+                       path=path, line=lineno)
+            continue
         if len(cols) >= 5 and cols[1].isdigit():
             # Mention: PMID start end text type [ids]
             if not cols[2].isdigit() or len(cols) > 6:
@@ -151,7 +157,23 @@ def parse_pubtator(
                        "a mention line (6 columns) or a relation line (5 columns)",
                        path=path, line=lineno)
     finish()
+    _report_truncation(text, path, log)
     return docs
+
+
+def _is_negative_int(field: str) -> bool:
+    return field.startswith("-") and field[1:].isdigit()
+
+
+def _report_truncation(text: str, path: str, log: ProblemLog) -> None:
+    """A file whose last line has no line end was most likely cut (a copy or download that
+    stopped): its last mention or relation may be cut too, so say so with the line."""
+    lines = text.split("\n")
+    if lines and lines[-1].strip():
+        log.report("E101", f"file ends mid-line (line {len(lines)} has no line end): it looks "
+                   "truncated, so the last document may have lost mentions or relations; "
+                   "fetch the file again (or end it with a newline if it is whole)",
+                   path=path, line=len(lines))
 
 
 def read_pubtator(
