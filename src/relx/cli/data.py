@@ -53,7 +53,9 @@ def print_problems(log: ProblemLog, *, what: str = "input problems") -> None:
     counts = ", ".join(f"{code} x{n}" for code, n in sorted(log.counts().items()))
     err_console.print(f"[yellow]⚠ {len(log)} {what} reported and skipped[/] ({counts})",
                       highlight=False)
-    for problem in log.problems[:_SHOWN_PROBLEMS]:
+    # Lost pairs (E118) first: one such line matters more than hundreds of skipped spans.
+    ordered = sorted(log.problems, key=lambda problem: problem.code != "E118")
+    for problem in ordered[:_SHOWN_PROBLEMS]:
         err_console.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
     if len(log) > _SHOWN_PROBLEMS:
         err_console.print(f"  ... and {len(log) - _SHOWN_PROBLEMS} more (use --strict to stop "

@@ -275,8 +275,9 @@ def build_folds(
     log = ProblemLog(strict=strict)
     documents = read_corpus(list(inputs), format=format, log=log)
     if not documents:
+        why = f" ({len(log)} problem(s); first: {log.problems[0]})" if len(log) else ""
         raise DataError(f"no usable document in {', '.join(str(p) for p in inputs)}; expected "
-                        "at least one title/abstract", code="E109")
+                        f"at least one title/abstract{why}", code="E109")
     if n_folds > len(documents):
         raise ConfigError(f"n_folds (--folds) is {n_folds} but the input has only "
                           f"{len(documents)} usable document(s); every fold needs at least one "

@@ -698,6 +698,8 @@ def _load_saved(
     from transformers import AutoModel, AutoTokenizer
 
     torch_dtype = _DTYPES[info.dtype]
+    if info.method == "full":
+        _refuse_pickled_weights(root / BACKBONE_DIR)
     tokenizer = AutoTokenizer.from_pretrained(root, trust_remote_code=trust_remote_code)
     if info.method == "full" and base_model is not None:
         warnings.warn(
@@ -707,7 +709,6 @@ def _load_saved(
             stacklevel=2,
         )
     if info.method == "full":
-        _refuse_pickled_weights(root / BACKBONE_DIR)
         backbone = AutoModel.from_pretrained(
             root / BACKBONE_DIR, dtype=torch_dtype, trust_remote_code=trust_remote_code,
             use_safetensors=True,
