@@ -83,6 +83,8 @@ def main() -> None:
         result = app(standalone_mode=False)
         # In non-standalone mode typer *returns* the code of a `typer.Exit(n)` raised by a
         # command (e.g. `relx doctor` exiting 1 on a failed check) instead of exiting.
+        if result == 130:  # Ctrl-C: click turned the KeyboardInterrupt into a return code
+            raise KeyboardInterrupt
         if isinstance(result, int) and result != 0:
             sys.exit(result)
     except RelxError as error:
@@ -99,7 +101,9 @@ def main() -> None:
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err_console.print(interrupted_message(), highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        err_console.print(escape(interrupted_message()), highlight=False, soft_wrap=True)
         sys.exit(130)
     except SystemExit:
         raise
