@@ -92,8 +92,8 @@ def _check_run_state(run: Path) -> None:
         except ValueError as error:
             raise RunDirError(f"{info_path}: not valid JSON ({error}); expected relx's "
                               "run.json", code="E604") from None
-        version = info.get("format_version") if isinstance(info, dict) else None
-        if version != rundir.RUN_FORMAT_VERSION:
+        version = info.get("format_version") if isinstance(info, dict) else "?"
+        if version is not None and version != rundir.RUN_FORMAT_VERSION:
             raise RunDirError(
                 f"{info_path}: format_version {version!r}; expected "
                 f"{rundir.RUN_FORMAT_VERSION} (relx {__version__}); its files may mean "
