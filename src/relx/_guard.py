@@ -5,8 +5,8 @@ train --out`` into a folder of the user's own files wrote over them, and an ``--
 was a file or a dangling symlink failed only after every pair was built. These checks run
 first, in the commands that write, and refuse with one line that names the path.
 
-Codes: E609 output is an input · E610 output is the wrong kind of path (a file where a
-folder goes, a folder where a file goes, a dangling symlink) · E611 a non-empty folder relx
+Codes: E613 output is an input · E614 output is the wrong kind of path (a file where a
+folder goes, a folder where a file goes, a dangling symlink) · E615 a non-empty folder relx
 did not write (``--force`` writes into it anyway).
 """
 
@@ -44,7 +44,7 @@ def check_output_file(
     """Refuse an output *file* that is one of ``inputs``, a folder, or a dangling symlink.
 
     Raises:
-        RunDirError: E609 (an input) or E610 (wrong kind of path).
+        RunDirError: E613 (an input) or E614 (wrong kind of path).
     """
     target = Path(out)
     for raw in inputs:
@@ -53,20 +53,20 @@ def check_output_file(
             raise RunDirError(
                 f"{option} {target} is also an input; writing it would destroy that input; "
                 "expected a new file",
-                code="E609",
+                code="E613",
                 hint=f"{option} {target.with_name(target.stem + '.pred' + target.suffix)}",
             )
     if _dangling(target):
         raise RunDirError(
             f"{option} {target} is a symlink to a missing file ({os.readlink(target)}); "
-            "expected a file path (or remove the link)", code="E610",
+            "expected a file path (or remove the link)", code="E614",
         )
     if target.is_dir():
         raise RunDirError(f"{option} {target} is a folder; expected a file path",
-                          code="E610", hint=f"{option} {target / 'predictions.out'}")
+                          code="E614", hint=f"{option} {target / 'predictions.out'}")
     if target.parent.exists() and not target.parent.is_dir():
         raise RunDirError(f"{option} {target}: its parent {target.parent} is a file; "
-                          "expected a folder there", code="E610")
+                          "expected a folder there", code="E614")
 
 
 def foreign_entries(directory: Path, ours: Callable[[str], bool]) -> list[str]:
@@ -95,18 +95,18 @@ def check_output_dir(
         force: Write into a non-empty foreign folder anyway.
 
     Raises:
-        RunDirError: E610 (a file or a dangling symlink) or E611 (foreign, without force).
+        RunDirError: E614 (a file or a dangling symlink) or E615 (foreign, without force).
     """
     target = Path(out)
     if _dangling(target):
         raise RunDirError(
             f"{option} {target} is a symlink to a missing folder ({os.readlink(target)}); "
             f"expected a folder for {what} (create the target or remove the link)",
-            code="E610",
+            code="E614",
         )
     if target.exists() and not target.is_dir():
         raise RunDirError(f"{option} {target} is an existing file; expected a folder for "
-                          f"{what}", code="E610", hint=f"choose another {option}")
+                          f"{what}", code="E614", hint=f"choose another {option}")
     if force or not target.is_dir():
         return
     entries = foreign_entries(target, lambda name: False)
@@ -116,6 +116,6 @@ def check_output_dir(
         raise RunDirError(
             f"{option} {target} is a non-empty folder relx did not write ({shown}); "
             f"expected a new or empty folder for {what}; relx would overwrite files there",
-            code="E611",
+            code="E615",
             hint=f"choose another {option}, or add --force to write into it anyway",
         )

@@ -53,7 +53,7 @@ def lock_directory(directory: str | os.PathLike[str], *, kind: str) -> HeldLock:
         kind: What it is (``train``, ``cv``, ``data build``), for messages.
 
     Raises:
-        RunDirError: [E608] another live process holds the lock.
+        RunDirError: [E612] another live process holds the lock.
     """
     root = Path(directory)
     key = root.resolve()
@@ -77,7 +77,7 @@ def lock_directory(directory: str | os.PathLike[str], *, kind: str) -> HeldLock:
             raise RunDirError(
                 f"{root}: in use by another relx process (pid {pid}, lock {lock_path}); "
                 f"expected one process per directory ({kind})",
-                code="E608",
+                code="E612",
                 hint=f"wait for pid {pid} to finish (or stop it: kill {pid}), or choose "
                 "another --out",
             ) from None

@@ -52,7 +52,7 @@ def test_safety_second_run_writer_is_refused_naming_the_holder(holder) -> None:
     target, pid = holder
     with pytest.raises(RunDirError) as error:
         RunWriter(target).start(resume=False)
-    assert error.value.code == "E608" and f"pid {pid}" in str(error.value)
+    assert error.value.code == "E612" and f"pid {pid}" in str(error.value)
     assert not (target / rundir.RUN_FILE).exists()
 
 
@@ -63,7 +63,7 @@ def test_safety_second_data_build_is_refused_through_the_cli(
     corpus = pubtator(tmp_path)
     code, output = run_relx(["data", "build", str(corpus), "--out", str(target), "--folds", "1"],
                             monkeypatch, capsys)
-    assert code == 1 and "E608" in output and f"pid {pid}" in output
+    assert code == 1 and "E612" in output and f"pid {pid}" in output
     assert sorted(p.name for p in target.iterdir()) == [LOCK_FILE]
 
 

@@ -53,8 +53,8 @@ def print_problems(log: ProblemLog, *, what: str = "input problems") -> None:
     counts = ", ".join(f"{code} x{n}" for code, n in sorted(log.counts().items()))
     err_console.print(f"[yellow]⚠ {len(log)} {what} reported and skipped[/] ({counts})",
                       highlight=False)
-    # Lost pairs (E118) first: one such line matters more than hundreds of skipped spans.
-    ordered = sorted(log.problems, key=lambda problem: problem.code != "E118")
+    # Lost pairs (E120) first: one such line matters more than hundreds of skipped spans.
+    ordered = sorted(log.problems, key=lambda problem: problem.code != "E120")
     for problem in ordered[:_SHOWN_PROBLEMS]:
         err_console.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
     if len(log) > _SHOWN_PROBLEMS:

@@ -250,7 +250,7 @@ def build_folds(
         format: Force the input format instead of detecting it.
         progress: Called as ``progress(done_documents, total_documents)`` while building.
         force: Write into a non-empty folder that holds no relx manifest (someone's own
-            ``split_0.json`` would be overwritten); refused (E611) otherwise.
+            ``split_0.json`` would be overwritten); refused (E615) otherwise.
 
     Returns:
         A :class:`FoldsResult` with the files written, the manifest and the problems.
@@ -354,7 +354,7 @@ def _check_pairs_kept(
             f"{', '.join(str(p) for p in inputs)}; nothing written. A pair needs two concepts "
             "with mentions in one document" + (f" (input problems: {problems})" if problems
                                               else ""),
-            code="E118",
+            code="E120",
             hint="relx data stats INPUT  # shows mentions, relations and problems",
         )
     split_inputs = [p for p in inputs if Path(p).is_file()
@@ -366,7 +366,7 @@ def _check_pairs_kept(
     entries = sum(len(read_split(p, log=ProblemLog())) for p in split_inputs)
     if rebuilt < entries:
         log.report(
-            "E118",
+            "E120",
             f"split files are pair files, not a corpus: their {entries} pairs became {rebuilt} "
             f"when rebuilt with context={context} ({entries - rebuilt} lost, "
             f"{100 * (entries - rebuilt) / entries:.0f}%); use the split files directly "

@@ -81,7 +81,7 @@ def _check_run_state(run: Path) -> None:
     """Refuse a run of an unknown format; warn (naming it) when it is unfinished.
 
     Raises:
-        RunDirError: [E604] ``run.json`` has a format version this relx does not know.
+        RunDirError: [E616] ``run.json`` has a format version this relx does not know.
     """
     info_path = run / rundir.RUN_FILE
     if info_path.is_file():
@@ -91,7 +91,7 @@ def _check_run_state(run: Path) -> None:
             info = read_json(info_path)
         except ValueError as error:
             raise RunDirError(f"{info_path}: not valid JSON ({error}); expected relx's "
-                              "run.json", code="E604") from None
+                              "run.json", code="E616") from None
         version = info.get("format_version") if isinstance(info, dict) else "?"
         if version is not None and version != rundir.RUN_FORMAT_VERSION:
             raise RunDirError(
@@ -191,7 +191,7 @@ def evaluate(
         trust_remote_code: Let the checkpoint run Python it ships (only with ``data``); off
             unless the user asks, whatever the checkpoint says.
         allow_missing_folds: Score a CV directory whose planned folds are not all there
-            (a warning names them) instead of refusing (E606).
+            (a warning names them) instead of refusing (E617).
 
     Returns:
         ``{"format_version", "target", "kind", "scores": <score dict>}``; for a CV directory
@@ -258,7 +258,7 @@ def evaluate(
         raise RunDirError(
             f"{path}: fold directories {', '.join(missing)} are missing; a mean over the "
             f"other {len(folds)} fold(s) would pass for the whole cross-validation",
-            code="E606",
+            code="E617",
             hint=f"finish them (relx cv CONFIG --out {path}), or score what is there: "
             f"relx eval {path} --allow-missing-folds",
         )
