@@ -86,6 +86,8 @@ CATALOG: tuple[ErrorCode, ...] = (
     _C("E118", "DataError", "format= (--format) names no corpus format relx reads."),
     _C("E119", "DataError", "Nothing to build folds from: no corpus given, or no usable "
        "document in it."),
+    _C("E120", "DataError", "Pairs were lost: 0 pairs built, or split files read back as a "
+       "corpus gave fewer pairs than they hold."),
     # E2xx representation
     _C("E201", "ConfigError", "Unknown marker style (represent.style)."),
     _C("E202", "DataError", "An example has no span of entity A or B inside its text."),
@@ -126,6 +128,10 @@ CATALOG: tuple[ErrorCode, ...] = (
     _C("E333", "ModelError", "The base model's vocabulary differs from the one the model was "
        "trained on."),
     # E4xx configuration and training
+    _C("E334", "ModelError", "The checkpoint needs its own Python code to load and "
+       "--trust-remote-code was not given."),
+    _C("E335", "ModelError", "A backbone's weights are pickles (pytorch_model.bin...): refused, "
+       "relx loads safetensors only."),
     _C("E401", "ConfigError", "Invalid config value(s): wrong type, out of range or an unknown "
        "key."),
     _C("E402", "ConfigError", "The config file is not valid YAML or not a mapping of sections."),
@@ -176,6 +182,16 @@ CATALOG: tuple[ErrorCode, ...] = (
     _C("E609", "RunDirError", "The output directory already holds a run (and --resume is not "
        "given)."),
     _C("E610", "RunDirError", "Nothing to resume: the run has saved no checkpoint yet."),
+    _C("E612", "RunDirError", "Another live process holds the directory's lock (.relx.lock "
+       "names its pid)."),
+    _C("E613", "RunDirError", "An output path is also an input of the same command."),
+    _C("E614", "RunDirError", "An output path is the wrong kind of path (a file where a folder "
+       "goes, a folder where a file goes, a dangling symlink)."),
+    _C("E615", "RunDirError", "A non-empty folder relx did not write is given as output "
+       "(--force to write into it)."),
+    _C("E616", "RunDirError", "run.json has a format version this relx does not know."),
+    _C("E617", "RunDirError", "Fold directories of a CV directory are missing "
+       "(--allow-missing-folds scores the rest)."),
     # E7xx diagnosis
     _C("E701", "RunDirError", "relx doctor's target is not a directory."),
     _C("E702", "ConfigError", "The config of a diagnosed run is unreadable (not YAML/JSON, or "

@@ -52,7 +52,9 @@ def print_problems(log: ProblemLog, *, what: str = "input problems") -> None:
     counts = ", ".join(f"{code} x{n}" for code, n in sorted(log.counts().items()))
     err_console.print(f"[yellow]⚠ {len(log)} {what} reported and skipped[/] ({counts})",
                       highlight=False)
-    for problem in log.problems[:_SHOWN_PROBLEMS]:
+    # Lost pairs (E120) first: one such line matters more than hundreds of skipped spans.
+    ordered = sorted(log.problems, key=lambda problem: problem.code != "E120")
+    for problem in ordered[:_SHOWN_PROBLEMS]:
         err_console.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
     if len(log) > _SHOWN_PROBLEMS:
         err_console.print(f"  ... and {len(log) - _SHOWN_PROBLEMS} more (use --strict to stop "
@@ -82,6 +84,9 @@ def build_cli(
                                                "(pubtator, bioc_xml, bioc_json, litcoin, "
                                                "split_json); detected by default."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty --out folder "
+                               "that relx did not write (no relx manifest.json); its "
+                               "split_k.json / manifest.json would be overwritten."),
 ) -> None:
     """Build entity pairs from corpora and write K document-level folds plus a manifest.
 
@@ -101,7 +106,8 @@ def build_cli(
 
         result = build_folds(inputs, out_dir=out, n_folds=folds, context=context, seed=seed,
                              stratify=stratify, fold_file=fold_file, strict=strict,
-                             splitter=splitter, format=input_format, progress=progress)
+                             splitter=splitter, format=input_format, progress=progress,
+                             force=force)
     print_problems(result.problems)
     if as_json:
         console.print_json(json.dumps(result.manifest))

@@ -30,9 +30,11 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from relx._io import atomic_open
+from relx._text import open_utf8
 from relx.errors import DataError
 from relx.labels import ALL_LABELS, NOT_LABEL
 
@@ -191,12 +193,11 @@ def read_predictions(path: str | os.PathLike[str]) -> list[Prediction]:
     source = str(path)
     records: list[Prediction] = []
     seen: dict[str, int] = {}
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
+    if not Path(path).exists():
         raise DataError("prediction file not found", path=source, code="E509",
                         hint="pass a file written by `relx predict` or a run's "
-                             "predictions/val.jsonl") from None
+                             "predictions/val.jsonl")
+    handle = open_utf8(path, what="a prediction JSONL file (docs/predictions.md)")
     with handle:
         for lineno, raw in enumerate(handle, start=1):
             text = raw.strip()

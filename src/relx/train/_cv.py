@@ -38,6 +38,7 @@ from typing import Any
 
 from relx import __version__
 from relx._io import atomic_write_json, atomic_write_text, read_json
+from relx._lock import lock_directory, release_directory
 from relx.errors import ConfigError, RelxError
 from relx.labels import NOT_LABEL, POSITIVE_LABELS
 from relx.rundir import (
@@ -241,7 +242,8 @@ def _build_splits(config: RelxConfig, out: Path, n_splits: int) -> list[str]:
     if (out / MANIFEST_FILE).is_file() and all(p.is_file() for p in paths):
         return [str(p) for p in paths]
     result = build_folds(list(config.data.corpus_files), out_dir=out, n_folds=n_splits,
-                         context=config.data.context, seed=config.data.split_seed)
+                         context=config.data.context, seed=config.data.split_seed,
+                         force=True)  # relx's own folder; an interrupted build has no manifest
     return [str(p) for p in result.files]
 
 
@@ -336,7 +338,7 @@ def cross_validate(
             code="E413",
             hint=f"--folds {','.join(str(k) for k in range(min(2, n_splits)))}",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    lock_directory(out, kind="cv")  # creates it; one relx cv per directory (relx._lock)
     # Absolute data paths: the per-fold configs are reloaded from DIR/configs/, where
     # relative paths would resolve against the wrong folder.
     for key in ("split_files", "corpus_files"):
@@ -439,6 +441,7 @@ def cross_validate(
     cv_info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     atomic_write_json(out / CV_SUMMARY_FILE, summary)
     atomic_write_json(out / CV_FILE, cv_info)
+    release_directory(out)
     return summary
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from relx import __version__, rundir
 from relx._io import atomic_open, atomic_write_json, atomic_write_text, read_json
+from relx._lock import lock_directory, release_directory
 from relx.errors import RelxWarning, RunDirError
 
 __all__ = [
@@ -125,11 +126,13 @@ class RunWriter:
                     hint=f"relx train CONFIG --out {self.root}  # without --resume, after "
                     f"removing the directory",
                 )
+            lock_directory(self.root, kind=self.kind)  # one writer per run directory
             self._run = read_run(self.root)
             self._run["status"] = "running"
             self._run.setdefault("resumed_at", []).append(now_iso())
             (self.root / rundir.COMPLETE_MARKER).unlink(missing_ok=True)
         else:
+            lock_directory(self.root, kind=self.kind)  # creates it; one writer per directory
             if (self.root / rundir.RUN_FILE).exists():
                 raise RunDirError(
                     f"{self.root}: already holds a run ({rundir.RUN_FILE}); expected a new or "
@@ -138,7 +141,8 @@ class RunWriter:
                     hint=f"relx train CONFIG --out {self.root} --resume  # or choose another "
                     f"--out",
                 )
-            self.root.mkdir(parents=True, exist_ok=True)
+            # A COMPLETE left by someone else's files would make relx cv skip this fold.
+            (self.root / rundir.COMPLETE_MARKER).unlink(missing_ok=True)
             self._run = {
                 "format_version": rundir.RUN_FORMAT_VERSION,
                 "relx_version": __version__,
@@ -156,6 +160,7 @@ class RunWriter:
         atomic_write_json(self.root / rundir.RUN_FILE, self._run)
         if status == "complete":
             atomic_write_text(self.root / rundir.COMPLETE_MARKER, now_iso() + "\n")
+        release_directory(self.root)  # the run's files are final: another process may go on
 
     # -- files -----------------------------------------------------------------------
 
