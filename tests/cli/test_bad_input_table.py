@@ -218,7 +218,7 @@ CASES: list[Case] = [
     Case("run-without-complete", lambda t: ["eval", str(_run(t, complete=False)),
          "--bootstrap", "0"], 0, ("unfinished", "complete"), may_write=("run/eval.json",)),
     Case("run-unknown-format-version", lambda t: ["eval", str(_run(t, version=99)),
-         "--bootstrap", "0"], 1, ("format_version 99", "e604")),
+         "--bootstrap", "0"], 1, ("format_version 99", "e616")),
     Case("litcoin-entities-header-lacks-column", lambda t: ["data", "build", str(litcoin(
          t, entities_header="id\tabstract_id\toffset_start\ttype\tmention\tentity_ids")),
          "--out", _out(t)], 1, ("entities_train.csv:1", "offset_finish")),
@@ -233,7 +233,7 @@ CASES: list[Case] = [
          "\tNovel\n", ""))), "--out", _out(t), "--folds", "1"], 1, ("0 candidate pairs",)),
     # ---- item 5: clobbering -----------------------------------------------------------------
     Case("predict-out-is-input", lambda t: ["predict", str(fake_model_run(t)), str(pubtator(t)),
-         "--out", str(t / "c.pubtator")], 1, ("is also an input", "e609")),
+         "--out", str(t / "c.pubtator")], 1, ("is also an input", "e613")),
     Case("eval-out-is-predictions", lambda t: ["eval", str(_predictions(t)), "--out",
          str(t / "p.jsonl"), "--bootstrap", "0"], 1, ("is also an input",)),
     Case("train-out-foreign-dir", lambda t: ["train", "quickstart/minilm", "--out",

@@ -118,12 +118,12 @@ def test_safety_ctrl_c_during_train_says_where_and_how_to_resume(
 def test_safety_ctrl_c_outside_any_run_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import relx.data._folds
+    import relx.data
 
     def interrupted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(relx.data._folds, "build_folds", interrupted)
+    monkeypatch.setattr(relx.data, "build_folds", interrupted)
     code, output = run_relx(["data", "build", str(pubtator(tmp_path)), "--out",
                              str(tmp_path / "o")], monkeypatch, capsys)
     assert code == 130 and "interrupted (Ctrl-C)" in output

@@ -98,7 +98,7 @@ def _check_run_state(run: Path) -> None:
                 f"{info_path}: format_version {version!r}; expected "
                 f"{rundir.RUN_FORMAT_VERSION} (relx {__version__}); its files may mean "
                 "something else, so they are not scored",
-                code="E604",
+                code="E616",
                 hint="score its predictions file directly if you know its schema: relx eval "
                 f"{run / rundir.VAL_PREDICTIONS_FILE}",
             )
