@@ -34,6 +34,12 @@ from relx.models._inference import (
     iter_probabilities,
     predict_probabilities,
 )
+from relx.models._memory import (
+    MemoryEstimate,
+    estimate_training_memory,
+    plan_activation_checkpointing,
+)
+from relx.models._packed_attention import PACKED_ATTENTION_CHOICES
 from relx.models._info import MODEL_FORMAT_VERSION, MODEL_INFO_FILE, ModelInfo
 from relx.models._pooling import (
     first_token_index,
@@ -44,6 +50,10 @@ from relx.models._pooling import (
 
 __all__ = [
     "iter_probabilities",
+    "MemoryEstimate",
+    "estimate_training_memory",
+    "plan_activation_checkpointing",
+    "PACKED_ATTENTION_CHOICES",
     "predict_probabilities",
     "ProbabilityChunk",
     "build_classifier",

@@ -15,6 +15,13 @@ from relx.represent._batching import (
     get_batching,
     register_batching,
 )
+from relx.represent._packing import (
+    DEFAULT_ROW_TOKENS,
+    PackedBatching,
+    first_fit_decreasing,
+    plan_steps,
+    split_by_budget,
+)
 from relx.represent._encode import (
     IGNORE_LABEL,
     EncodedExample,
@@ -44,6 +51,11 @@ from relx.represent._prompt import (
 __all__ = [
     "BatchingMode",
     "PaddedBatching",
+    "PackedBatching",
+    "DEFAULT_ROW_TOKENS",
+    "first_fit_decreasing",
+    "plan_steps",
+    "split_by_budget",
     "batching_names",
     "get_batching",
     "register_batching",
