@@ -214,7 +214,8 @@ class RunWriter:
         events = read_metrics(self.root)
         if up_to_step is not None:
             events = [e for e in events if int(e.get("step", 0)) <= up_to_step]
-        self.events = events
+        # The "final" event is written by the run's last stage, which a resume runs again.
+        self.events = [e for e in events if e.get("event") != "final"]
 
     def log(self, event: dict[str, Any]) -> None:
         """Buffer one event (``flush`` writes them)."""
