@@ -92,7 +92,11 @@ def _events(run: Path) -> list[dict]:
             for e in read_metrics(run) if e["event"] in {"train", "eval", "final"}]
 
 
-@pytest.mark.parametrize("seed", range(HEAVY_SEEDS))
+@pytest.mark.parametrize(
+    "seed",
+    [*range(DEFAULT_SEEDS),
+     *(pytest.param(s, marks=pytest.mark.heavy) for s in range(DEFAULT_SEEDS, HEAVY_SEEDS))],
+)
 def test_sigkill_anywhere_then_resume_equals_uninterrupted(
     reference, seed: int, request: pytest.FixtureRequest
 ) -> None:

@@ -42,6 +42,7 @@ from relx.errors import ConfigError, RelxError
 from relx.labels import NOT_LABEL, POSITIVE_LABELS
 from relx.rundir import (
     COMPLETE_MARKER,
+    CONFIG_FILE,
     CV_FILE,
     CV_SUMMARY_FILE,
     DIR_LAST,
@@ -135,10 +136,23 @@ class FoldOutcome:
 # --------------------------------------------------------------------------- metrics
 
 
+def run_positive_labels(run_dir: Path) -> tuple[str, ...]:
+    """The positive labels of a run, asked of its task (``config.resolved.yaml``); the
+    built-in relation types when the run has no readable config."""
+    from relx.tasks import get_task
+
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        return POSITIVE_LABELS
+    config = load_config(path)
+    task = get_task(config.task)
+    return tuple(lab for lab in task.labels(config.data.labels) if lab != task.negative_label)
+
+
 def fold_metrics(
     run_dir: Path,
     *,
-    labels: Sequence[str] = POSITIVE_LABELS,
+    labels: Sequence[str] | None = None,
     gold_pred_out: tuple[list[str], list[str]] | None = None,
 ) -> dict[str, Any]:
     """Score a finished fold's ``predictions/val.jsonl`` by the iKraph pair protocol.
@@ -148,7 +162,7 @@ def fold_metrics(
 
     Args:
         run_dir: A complete run directory.
-        labels: Positive labels of the protocol.
+        labels: Positive labels of the protocol; None = the run's task's (run_positive_labels).
         gold_pred_out: Lists to which the gold and predicted labels are appended.
 
     Raises:
@@ -162,6 +176,8 @@ def fold_metrics(
     if gold_pred_out is not None:  # the caller pools every fold's predictions
         gold_pred_out[0].extend(gold)
         gold_pred_out[1].extend(pred)
+    if labels is None:
+        labels = run_positive_labels(run_dir)
     return pair_metrics(gold, pred, labels=labels, warn=False)
 
 
@@ -461,8 +477,10 @@ def _summarize_dir(
                 outcome.error = outcome.error or f"{run_dir / COMPLETE_MARKER} missing after training"
             continue
         per_fold[k] = fold_metrics(run_dir, gold_pred_out=(gold_all, pred_all))
-    pooled = pair_metrics(gold_all, pred_all, warn=False) if gold_all else None
-    summary = summarize_folds(per_fold, pooled=pooled)
+    labels = run_positive_labels(out / fold_dir_name(min(per_fold))) if per_fold else None
+    pooled = pair_metrics(gold_all, pred_all, labels=labels or POSITIVE_LABELS, warn=False) \
+        if gold_all else None
+    summary = summarize_folds(per_fold, labels=labels or POSITIVE_LABELS, pooled=pooled)
     summary["failed_folds"] = failed
     summary["outcomes"] = {
         str(k): {
