@@ -24,7 +24,7 @@ def test_task_registry_names_and_unknown_task() -> None:
     assert get_task("relx.task.relation.v1") is relation is get_task(None)
     assert relation.labels(None) == ALL_LABELS and relation.negative_label == "NOT"
     assert {"relation", "relx.task.relation.v1"} <= set(task_names())
-    with pytest.raises(ConfigError, match=r"\[E408\].*expected one of relation"):
+    with pytest.raises(ConfigError, match=r"\[E415\].*expected one of relation"):
         get_task("novelty-typo")
 
 
@@ -114,7 +114,7 @@ def test_failed_start_is_marked_failed_and_the_same_command_starts_again(
         train(config, run_dir=run, progress=False)
     assert json.loads((run / rundir.RUN_FILE).read_text())["status"] == "failed"
     split.write_text(good)
-    summary = train(config, run_dir=run, progress=False)  # the same command, no E602
+    summary = train(config, run_dir=run, progress=False)  # the same command, no E609
     assert summary["status"] == "complete"
     assert json.loads((run / rundir.RUN_FILE).read_text())["status"] == "complete"
 

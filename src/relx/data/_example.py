@@ -1,6 +1,6 @@
 """The pair-level example: one unordered pair of concepts in one document.
 
-Its JSON form is exactly the iKraph "multi-sentence split" entry (formats.md §2) plus two
+Its JSON form is exactly the iKraph "multi-sentence split" entry (docs/formats.md §2) plus two
 document-level fields, ``document_id`` and ``novel_known``, so that predictions can be
 merged back to concept-ID pairs per document (the BioRED protocol).
 """

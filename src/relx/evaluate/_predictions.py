@@ -21,7 +21,8 @@ Schema (docs/architecture.md, docs/predictions.md), one JSON object per line::
 :class:`~relx.errors.DataError` with ``file:line`` on the first bad one.
 
 Error codes: E501 malformed JSON line · E502 missing or mistyped field · E503 unknown label ·
-E504 duplicate id · E505 no predictions in the file.
+E504 duplicate id · E505 no predictions in the file · E509 file not found
+(the catalog: relx.error_codes, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from relx._io import atomic_open
+from relx._text import open_utf8
 from relx.errors import DataError
 from relx.labels import ALL_LABELS, NOT_LABEL
 
@@ -210,17 +213,16 @@ def read_predictions(
 
     Raises:
         DataError: E501 bad JSON, E502 missing/mistyped field, E503 unknown label, E504
-            duplicate id, E505 empty file; always with ``file:line``.
+            duplicate id, E505 empty file, E509 no such file; always with ``file:line``.
     """
     source = str(path)
     records: list[Prediction] = []
     seen: dict[str, int] = {}
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError("prediction file not found", path=source, code="E505",
+    if not Path(path).exists():
+        raise DataError("prediction file not found", path=source, code="E509",
                         hint="pass a file written by `relx predict` or a run's "
-                             "predictions/val.jsonl") from None
+                             "predictions/val.jsonl")
+    handle = open_utf8(path, what="a prediction JSONL file (docs/predictions.md)")
     vocabulary = _Vocabulary(labels)
     with handle:
         for lineno, raw in enumerate(handle, start=1):

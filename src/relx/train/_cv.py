@@ -1,6 +1,6 @@
 """Cross-validation: every fold of the users' rotation, one run directory each, one summary.
 
-The users' protocol (formats.md §2): K document-level splits; fold ``f`` trains on the
+The users' protocol (docs/formats.md §2): K document-level splits; fold ``f`` trains on the
 other K-1 splits and validates on split ``(f + 4) mod K`` (``data.rotation``; fold 0
 validates on ``split_4``). :func:`cross_validate` runs the requested folds, each a plain
 :func:`relx.train.train` run in ``DIR/fold_{k}`` (in this process, or as subprocesses one
@@ -38,6 +38,7 @@ from typing import Any
 
 from relx import __version__
 from relx._io import atomic_write_json, atomic_write_text, read_json
+from relx._lock import lock_directory, release_directory
 from relx.errors import ConfigError, RelxError
 from relx.labels import NOT_LABEL, POSITIVE_LABELS
 from relx.rundir import (
@@ -251,13 +252,14 @@ def _build_splits(config: RelxConfig, out: Path, n_splits: int) -> list[str]:
     ``manifest.json`` with the source hashes. Reused when the manifest is already there
     (resumability): the builder writes the manifest last, so its presence means whole files.
     """
-    from relx.data._folds import MANIFEST_FILE, build_folds, split_file_name
+    from relx.data import MANIFEST_FILE, build_folds, split_file_name
 
     paths = [out / split_file_name(k) for k in range(n_splits)]
     if (out / MANIFEST_FILE).is_file() and all(p.is_file() for p in paths):
         return [str(p) for p in paths]
     result = build_folds(list(config.data.corpus_files), out_dir=out, n_folds=n_splits,
-                         context=config.data.context, seed=config.data.split_seed)
+                         context=config.data.context, seed=config.data.split_seed,
+                         force=True)  # relx's own folder; an interrupted build has no manifest
     return [str(p) for p in result.files]
 
 
@@ -352,7 +354,7 @@ def cross_validate(
             code="E413",
             hint=f"--folds {','.join(str(k) for k in range(min(2, n_splits)))}",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    lock_directory(out, kind="cv")  # creates it; one relx cv per directory (relx._lock)
     # Absolute data paths: the per-fold configs are reloaded from DIR/configs/, where
     # relative paths would resolve against the wrong folder.
     for key in ("split_files", "corpus_files"):
@@ -455,6 +457,7 @@ def cross_validate(
     cv_info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     atomic_write_json(out / CV_SUMMARY_FILE, summary)
     atomic_write_json(out / CV_FILE, cv_info)
+    release_directory(out)
     return summary
 
 
