@@ -20,7 +20,7 @@ from typing import Any
 
 from relx import __version__, rundir
 from relx._io import atomic_open, atomic_write_json, atomic_write_text, read_json
-from relx._lock import lock_directory, release_directory
+from relx._lock import held_locks, lock_directory, release_directory
 from relx.errors import RelxWarning, RunDirError
 
 __all__ = [
@@ -134,6 +134,9 @@ class RunWriter:
                 code="E610",
                 hint=f"relx train CONFIG --out {self.root}  # without --resume",
             )
+        # Held already by this process (a second writer in one process) means "running" is
+        # this process's own live run, not a dead one.
+        ours_already = self.root.resolve() in {held.directory for held in held_locks()}
         lock_directory(self.root, kind=self.kind)  # creates it; one writer per directory
         if has_run:
             recover_checkpoints(self.root)  # under the lock: no live writer is mid-save
@@ -143,7 +146,7 @@ class RunWriter:
             self._run.setdefault("resumed_at", []).append(now_iso())
             (self.root / rundir.COMPLETE_MARKER).unlink(missing_ok=True)
         else:
-            if has_run and self._restartable():
+            if has_run and self._restartable(dead_if_running=not ours_already):
                 self._clear_unfinished()
             elif has_run:
                 raise RunDirError(
@@ -171,7 +174,7 @@ class RunWriter:
         except (OSError, ValueError):
             return "unreadable"
 
-    def _restartable(self) -> bool:
+    def _restartable(self, *, dead_if_running: bool) -> bool:
         """A run that ended before its first checkpoint: nothing a restart could lose.
 
         Called with the directory's lock held, so a status of ``running`` means its
@@ -179,9 +182,9 @@ class RunWriter:
         """
         from relx.train._checkpoint import is_checkpoint
 
-        return not is_checkpoint(self.root / rundir.DIR_LAST) and self._status() in {
-            "failed", "interrupted", "running"
-        }
+        ended = {"failed", "interrupted", "running"} if dead_if_running else {"failed",
+                                                                               "interrupted"}
+        return not is_checkpoint(self.root / rundir.DIR_LAST) and self._status() in ended
 
     def _clear_unfinished(self) -> None:
         """Remove the files of a run that never reached a checkpoint (a restart)."""
