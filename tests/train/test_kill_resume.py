@@ -7,7 +7,7 @@ uninterrupted run's best step, final metrics, per-step losses and validation pre
 
 Processes are forked from the test process (torch is imported once, so a kill costs
 milliseconds, not an interpreter start-up); the forked child runs exactly what
-``relx train`` runs. 4 seeds in the default run; 20 with ``-m heavy`` or RELX_RUN_SLOW=1.
+``relx train`` runs. 5 seeds in the default run; 20 with ``-m heavy`` or RELX_RUN_SLOW=1.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ FAULT_POINTS = (
     "checkpoint.model_written",  # inside checkpoints/last: model files written, state not yet
     "checkpoint.staged",  # the new last complete in staging, not yet switched
     "checkpoint.between_renames",  # old last moved aside, new one not yet in place
+    "checkpoint.published",  # the new last in place, the caller not yet told
     "loop.best_saved",  # best switched, last not yet saved
     "loop.step",  # right after an optimizer step (events not yet flushed)
 )
-DEFAULT_SEEDS = 4
+DEFAULT_SEEDS = 5
 HEAVY_SEEDS = 20
 
 

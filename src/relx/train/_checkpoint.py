@@ -259,6 +259,7 @@ def save_last(
         atomic_write_json(staging / rundir.CHECKPOINT_META_FILE, meta)
         fault_point("checkpoint.staged")
         _publish(staging, directory)
+        fault_point("checkpoint.published")
     accelerator.wait_for_everyone()
 
 

@@ -166,7 +166,14 @@ def _log_step(
 
 
 def save_last_checkpoint(ctx: LoopContext, state: LoopState) -> None:
-    """``checkpoints/last`` at the current position (every process takes part)."""
+    """``checkpoints/last`` at the current position (every process takes part).
+
+    The events are flushed *before* the checkpoint is switched in: a kill in between leaves
+    events beyond the previous checkpoint, which a resume drops (``load_events``), never a
+    checkpoint whose events were not written.
+    """
+    if ctx.main:
+        ctx.writer.flush()
     save_last(
         ctx.run_dir / rundir.DIR_LAST,
         accelerator=ctx.accelerator,
@@ -183,8 +190,6 @@ def save_last_checkpoint(ctx: LoopContext, state: LoopState) -> None:
             **ctx.fingerprint,
         },
     )
-    if ctx.main:
-        ctx.writer.flush()
 
 
 def evaluate_and_checkpoint(ctx: LoopContext, state: LoopState, epoch_done: float) -> bool:
