@@ -13,7 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 ALLOWED_FOR_NOW: tuple[str, ...] = (
-    "src/relx/train/*",  # recipe, task, batching mode, resolved config
     "src/relx/evaluate/_predict.py",  # one inference path
     "src/relx/diagnose/*",  # doctor on the inference path
     "src/relx/cli/evaluate.py",  # eval/predict on the inference path

@@ -22,16 +22,7 @@ _CITED = re.compile(r"(?<!noqa: )(?<![\w])E\d{3}(?!\d)")
 #: Catalog codes whose raise sites are in files being rewritten under issue 9 (items 1-5);
 #: those sites still raise the old, ambiguous code. The lead switches each site after the
 #: merge and then removes the code here:
-AWAITING_RAISE_SITE: frozenset[str] = frozenset(
-    {
-        "E408",  # relx/train/_presets.py preset_path: unknown preset (raises E401 today)
-        "E409",  # relx/train/_presets.py resolve_package_path: pkg: path (raises E402 today)
-        "E414",  # relx/train/_loop.py: gold labels outside data.labels (raises E406 today)
-        "E608",  # relx/train/_run.py read_summary: run not finished (raises E601 today)
-        "E609",  # relx/train/_run.py RunWriter: directory holds a run (raises E602 today)
-        "E610",  # relx/train/_run.py RunWriter: nothing to resume (raises E603 today)
-    }
-)
+AWAITING_RAISE_SITE: frozenset[str] = frozenset()
 
 
 def _raised_codes() -> dict[str, list[str]]:

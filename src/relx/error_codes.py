@@ -151,6 +151,9 @@ CATALOG: tuple[ErrorCode, ...] = (
        "with cv.n_splits."),
     _C("E413", "ConfigError", "--folds: not fold numbers, out of range or repeated."),
     _C("E414", "ConfigError", "Gold labels outside data.labels."),
+    _C("E415", "ConfigError", "Unknown task name (config key task; relx.tasks)."),
+    _C("E416", "ConfigError", "data.labels the task cannot use (relation: NOT first, each label "
+       "once)."),
     _C("E420", "ConfigError", "A malformed sweep --grid."),
     _C("E421", "ConfigError", "Some sweep points give an invalid config."),
     _C("E422", "ConfigError", "Unknown sweep --mode."),

@@ -25,7 +25,8 @@ class PairExample:
     entity_a_id: str
     entity_b_id: str
     label: str
-    novel: bool
+    #: Gold novelty of a gold relation; ``None`` = not annotated (unknown, never "not novel").
+    novel: bool | None
     text: str
     entity_a: list[Span]
     entity_b: list[Span]
@@ -75,7 +76,7 @@ class PairExample:
             entity_a_id=str(obj["entity_a_id"]),
             entity_b_id=str(obj["entity_b_id"]),
             label=str(obj["type"]),
-            novel=bool(obj.get("novel", False)),
+            novel=None if obj.get("novel") is None else bool(obj["novel"]),
             text=str(obj["text"]),
             entity_a=[(int(s), int(e), str(t)) for s, e, t in obj["entity_a"]],
             entity_b=[(int(s), int(e), str(t)) for s, e, t in obj["entity_b"]],

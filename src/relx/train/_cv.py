@@ -1,6 +1,6 @@
 """Cross-validation: every fold of the users' rotation, one run directory each, one summary.
 
-The users' protocol (formats.md §2): K document-level splits; fold ``f`` trains on the
+The users' protocol (docs/formats.md §2): K document-level splits; fold ``f`` trains on the
 other K-1 splits and validates on split ``(f + 4) mod K`` (``data.rotation``; fold 0
 validates on ``split_4``). :func:`cross_validate` runs the requested folds, each a plain
 :func:`relx.train.train` run in ``DIR/fold_{k}`` (in this process, or as subprocesses one
@@ -43,6 +43,7 @@ from relx.errors import ConfigError, RelxError
 from relx.labels import NOT_LABEL, POSITIVE_LABELS
 from relx.rundir import (
     COMPLETE_MARKER,
+    CONFIG_FILE,
     CV_FILE,
     CV_SUMMARY_FILE,
     DIR_LAST,
@@ -136,10 +137,23 @@ class FoldOutcome:
 # --------------------------------------------------------------------------- metrics
 
 
+def run_positive_labels(run_dir: Path) -> tuple[str, ...]:
+    """The positive labels of a run, asked of its task (``config.resolved.yaml``); the
+    built-in relation types when the run has no readable config."""
+    from relx.tasks import get_task
+
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        return POSITIVE_LABELS
+    config = load_config(path)
+    task = get_task(config.task)
+    return tuple(lab for lab in task.labels(config.data.labels) if lab != task.negative_label)
+
+
 def fold_metrics(
     run_dir: Path,
     *,
-    labels: Sequence[str] = POSITIVE_LABELS,
+    labels: Sequence[str] | None = None,
     gold_pred_out: tuple[list[str], list[str]] | None = None,
 ) -> dict[str, Any]:
     """Score a finished fold's ``predictions/val.jsonl`` by the iKraph pair protocol.
@@ -149,7 +163,7 @@ def fold_metrics(
 
     Args:
         run_dir: A complete run directory.
-        labels: Positive labels of the protocol.
+        labels: Positive labels of the protocol; None = the run's task's (run_positive_labels).
         gold_pred_out: Lists to which the gold and predicted labels are appended.
 
     Raises:
@@ -163,6 +177,8 @@ def fold_metrics(
     if gold_pred_out is not None:  # the caller pools every fold's predictions
         gold_pred_out[0].extend(gold)
         gold_pred_out[1].extend(pred)
+    if labels is None:
+        labels = run_positive_labels(run_dir)
     return pair_metrics(gold, pred, labels=labels, warn=False)
 
 
@@ -236,7 +252,7 @@ def _build_splits(config: RelxConfig, out: Path, n_splits: int) -> list[str]:
     ``manifest.json`` with the source hashes. Reused when the manifest is already there
     (resumability): the builder writes the manifest last, so its presence means whole files.
     """
-    from relx.data._folds import MANIFEST_FILE, build_folds, split_file_name
+    from relx.data import MANIFEST_FILE, build_folds, split_file_name
 
     paths = [out / split_file_name(k) for k in range(n_splits)]
     if (out / MANIFEST_FILE).is_file() and all(p.is_file() for p in paths):
@@ -410,7 +426,7 @@ def cross_validate(
                  on_event=relay)
     else:
         if train_fn is None:
-            from relx.train._loop import train as train_fn  # noqa: PLC0415 - import cycle
+            from relx.train._recipe import train as train_fn  # noqa: PLC0415 - import cycle
         for k, run_dir, resume in todo:
             outcome = FoldOutcome(k, "running", run_dir,
                                   val_split_index(k, n_splits, cfg.data.rotation))
@@ -464,8 +480,10 @@ def _summarize_dir(
                 outcome.error = outcome.error or f"{run_dir / COMPLETE_MARKER} missing after training"
             continue
         per_fold[k] = fold_metrics(run_dir, gold_pred_out=(gold_all, pred_all))
-    pooled = pair_metrics(gold_all, pred_all, warn=False) if gold_all else None
-    summary = summarize_folds(per_fold, pooled=pooled)
+    labels = run_positive_labels(out / fold_dir_name(min(per_fold))) if per_fold else None
+    pooled = pair_metrics(gold_all, pred_all, labels=labels or POSITIVE_LABELS, warn=False) \
+        if gold_all else None
+    summary = summarize_folds(per_fold, labels=labels or POSITIVE_LABELS, pooled=pooled)
     summary["failed_folds"] = failed
     summary["outcomes"] = {
         str(k): {
