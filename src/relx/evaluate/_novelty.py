@@ -1,0 +1,141 @@
+"""Novelty predictions next to relation predictions: BioRED's fourth dimension.
+
+A run directory that holds both models keeps the novelty model as a run directory of its own
+in ``RUN/novelty/`` (``relx.rundir.NOVELTY_DIR``; in a CV directory ``fold_k/novelty/``,
+trained on the same fold). This module puts the two together:
+
+- :func:`read_novelty_predictions`: ``id -> predicted novelty`` from the novelty run's
+  ``predictions/val.jsonl`` (rows carry ``pred_novel``; rows whose ``pred`` is the novelty
+  task's own label ``Novel``/``No`` are read too);
+- :func:`join_novelty`: fill ``pred_novel`` of relation predictions from such a mapping, only
+  on pairs predicted as a relation (novelty is a property of a relation);
+- :func:`with_run_novelty`: both for a run directory, used by ``relx eval`` / ``relx report``.
+
+Why joining validation files is exact: the novelty model reads a pair independently of the
+relation prediction, and it validates on every gold relation of known novelty. In the BioRED
+settings novelty only decides the gold relations that were also predicted (a predicted
+relation on a ``NOT`` pair is a false positive whatever its novelty, and gold relations of
+unknown novelty are left out), so the joined scores equal those of running the novelty model
+on the predicted relations, as ``relx predict`` does (:func:`predict_novelty`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from relx import rundir
+from relx.errors import DataError
+from relx.evaluate._predictions import Prediction
+
+__all__ = [
+    "NOVEL_LABEL",
+    "NOT_NOVEL_LABEL",
+    "read_novelty_predictions",
+    "join_novelty",
+    "novelty_run_dir",
+    "with_run_novelty",
+]
+
+#: The novelty task's two classes (BioRED's ``novel`` values).
+NOVEL_LABEL = "Novel"
+NOT_NOVEL_LABEL = "No"
+
+
+def _novelty_of(obj: Any, path: str, line: int) -> tuple[str, bool | None]:
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), (str, int)):
+        raise DataError("expected a prediction object with an 'id'", path=path, line=line,
+                        code="E502", hint="see docs/predictions.md")
+    value = obj.get("pred_novel")
+    if value is None and obj.get("pred") in (NOVEL_LABEL, NOT_NOVEL_LABEL):
+        value = obj["pred"] == NOVEL_LABEL
+    if value is not None and not isinstance(value, bool):
+        raise DataError(f"field 'pred_novel' must be true, false or null; got {value!r}",
+                        path=path, line=line, code="E502", hint="see docs/predictions.md")
+    return str(obj["id"]), value
+
+
+def read_novelty_predictions(path: str | os.PathLike[str]) -> dict[str, bool]:
+    """``id -> predicted novelty`` of a novelty model's prediction file (nulls skipped).
+
+    Raises:
+        DataError: E501 a line is not JSON, E502 a row without ``id`` or with a non-boolean
+            ``pred_novel``, E505 the file is missing.
+    """
+    source = str(path)
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError("novelty prediction file not found", path=source, code="E505",
+                        hint="train the novelty model first (relx train --set task=novelty)"
+                        ) from None
+    out: dict[str, bool] = {}
+    with handle:
+        for lineno, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as error:
+                raise DataError(f"not valid JSON ({error.msg} at column {error.colno})",
+                                path=source, line=lineno, code="E501") from None
+            key, value = _novelty_of(obj, source, lineno)
+            if value is not None:
+                out[key] = value
+    return out
+
+
+def join_novelty(
+    records: Sequence[Prediction],
+    novelty: Mapping[str, bool],
+    *,
+    negative_label: str = "NOT",
+) -> dict[str, int]:
+    """Set ``pred_novel`` of every record predicted as a relation whose id ``novelty`` has.
+
+    Records predicted ``negative_label`` keep ``pred_novel = None``; a record already carrying
+    a predicted novelty is overwritten (the novelty model is the source of truth here).
+
+    Returns:
+        ``{"joined": n, "relations_without_novelty": m}``: relations that got a novelty and
+        predicted relations the mapping does not cover (left ``None``).
+    """
+    joined = missing = 0
+    for record in records:
+        if record.pred == negative_label:
+            continue
+        value = novelty.get(record.id)
+        if value is None:
+            missing += 1
+            continue
+        record.pred_novel = value
+        joined += 1
+    return {"joined": joined, "relations_without_novelty": missing}
+
+
+def novelty_run_dir(run: str | os.PathLike[str]) -> Path | None:
+    """The novelty model's run directory inside a relation run directory, if it has one."""
+    candidate = Path(run) / rundir.NOVELTY_DIR
+    return candidate if candidate.is_dir() else None
+
+
+def with_run_novelty(
+    run: str | os.PathLike[str], records: Sequence[Prediction]
+) -> dict[str, Any] | None:
+    """Join the novelty run's validation predictions into ``records`` (in place).
+
+    Returns:
+        ``None`` when ``run`` holds no novelty predictions; else ``{"source", "joined",
+        "relations_without_novelty"}`` (recorded in ``eval.json``).
+    """
+    novelty_dir = novelty_run_dir(run)
+    if novelty_dir is None:
+        return None
+    source = novelty_dir / rundir.VAL_PREDICTIONS_FILE
+    if not source.is_file():
+        return None
+    counts = join_novelty(records, read_novelty_predictions(source))
+    return {"source": str(source), **counts}
