@@ -33,6 +33,13 @@ from relx.data._pairs import CONTEXTS, abstract_id_of, build_document_pairs, bui
 from relx.data._problems import Problem, ProblemLog
 from relx.data._pubtator import format_pubtator, parse_pubtator, read_pubtator, write_pubtator
 from relx.data._read import FORMATS, detect_format, read_corpus
+from relx.data._selection import (
+    FoldSelection,
+    corpus_splits,
+    read_examples,
+    select_fold,
+    val_split_index,
+)
 from relx.data._sentences import (
     DEFAULT_SPLITTER,
     SPLITTERS,
@@ -107,6 +114,12 @@ __all__ = [
     "FoldsResult",
     "check_folds",
     "CheckLine",
+    # fold and file selection of a training run
+    "FoldSelection",
+    "select_fold",
+    "read_examples",
+    "corpus_splits",
+    "val_split_index",
     # statistics
     "load_stats_input",
     "corpus_stats",

@@ -408,7 +408,7 @@ def cross_validate(
                  on_event=relay)
     else:
         if train_fn is None:
-            from relx.train._loop import train as train_fn  # noqa: PLC0415 - import cycle
+            from relx.train._recipe import train as train_fn  # noqa: PLC0415 - import cycle
         for k, run_dir, resume in todo:
             outcome = FoldOutcome(k, "running", run_dir,
                                   val_split_index(k, n_splits, cfg.data.rotation))

@@ -112,18 +112,30 @@ class RunWriter:
     def start(self, *, resume: bool) -> None:
         """Create (or reopen for resuming) the directory and write ``run.json``.
 
+        What a kill during a checkpoint save left behind is repaired first
+        (``recover_checkpoints``). A resume of a run that saved no checkpoint yet starts
+        from step 0 (the recipe sees no ``checkpoints/last``). A fresh start into a run that
+        failed or was interrupted before its first checkpoint starts it again: nothing
+        would be lost, and the same command must work after the user fixed the input.
+
         Raises:
-            RunDirError: [E602] a fresh run into a non-empty run directory; [E603] resume
-                without ``checkpoints/last``.
+            RunDirError: [E602] a fresh run into a run directory that finished or holds a
+                checkpoint; [E603] resume where there is no run.
         """
+        from relx.train._checkpoint import is_checkpoint, recover_checkpoints
+
+        if (self.root / rundir.RUN_FILE).is_file():
+            recover_checkpoints(self.root)
+        has_last = is_checkpoint(self.root / rundir.DIR_LAST)
+        if not resume and not has_last and self._restartable():
+            self._clear_unfinished()
         if resume:
-            if not (self.root / rundir.DIR_LAST / rundir.CHECKPOINT_META_FILE).is_file():
+            if not (self.root / rundir.RUN_FILE).is_file():
                 raise RunDirError(
-                    f"{self.root}: nothing to resume; expected {rundir.DIR_LAST}/"
-                    f"{rundir.CHECKPOINT_META_FILE} (the run saved no checkpoint yet)",
+                    f"{self.root}: nothing to resume; expected {rundir.RUN_FILE} and "
+                    f"{rundir.DIR_LAST}/{rundir.CHECKPOINT_META_FILE} (no run was started here)",
                     code="E603",
-                    hint=f"relx train CONFIG --out {self.root}  # without --resume, after "
-                    f"removing the directory",
+                    hint=f"relx train CONFIG --out {self.root}  # without --resume",
                 )
             self._run = read_run(self.root)
             self._run["status"] = "running"
@@ -132,8 +144,8 @@ class RunWriter:
         else:
             if (self.root / rundir.RUN_FILE).exists():
                 raise RunDirError(
-                    f"{self.root}: already holds a run ({rundir.RUN_FILE}); expected a new or "
-                    f"empty directory",
+                    f"{self.root}: already holds a run ({rundir.RUN_FILE}, status "
+                    f"{self._status()}); expected a new or empty directory",
                     code="E602",
                     hint=f"relx train CONFIG --out {self.root} --resume  # or choose another "
                     f"--out",
@@ -148,6 +160,25 @@ class RunWriter:
                 "finished": None,
             }
         atomic_write_json(self.root / rundir.RUN_FILE, self._run)
+
+    def _status(self) -> str:
+        try:
+            return str(read_json(self.root / rundir.RUN_FILE).get("status", "unknown"))
+        except (OSError, ValueError):
+            return "unreadable"
+
+    def _restartable(self) -> bool:
+        """A run that ended before saving anything: failed or interrupted, no checkpoint."""
+        return (self.root / rundir.RUN_FILE).is_file() and self._status() in {
+            "failed", "interrupted"
+        }
+
+    def _clear_unfinished(self) -> None:
+        """Remove the files of a run that never reached a checkpoint (a restart)."""
+        for name in (rundir.RUN_FILE, rundir.METRICS_FILE, rundir.SUMMARY_FILE,
+                     rundir.COMPLETE_MARKER, rundir.CONFIG_FILE, rundir.DATA_FILE,
+                     rundir.ENV_FILE, rundir.TYPE_PAIR_FILE, rundir.VAL_PREDICTIONS_FILE):
+            (self.root / name).unlink(missing_ok=True)
 
     def finish(self, status: str = "complete") -> None:
         """Set the final status; ``complete`` also writes the ``COMPLETE`` marker, last."""
