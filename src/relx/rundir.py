@@ -21,7 +21,8 @@ Layout (all names are the constants below; JSON/YAML/JSONL/safetensors only, nev
                                data, a run directory of its own (docs/architecture.md)
 
 A CV directory holds ``cv.json`` (CV_FILE), ``cv_summary.json`` (CV_SUMMARY_FILE) and one run
-directory per fold, ``fold_{k}/``.
+directory per fold, ``fold_{k}/``; trained with ``cv.tasks: [relation, novelty]`` it also
+holds ``novelty/``, the novelty task's CV directory on the same folds (``novelty/fold_{k}/``).
 
 Every file is written atomically (``relx._io``) and ``COMPLETE`` is written last, so a crash
 never leaves a directory that looks finished.

@@ -1,8 +1,9 @@
 """Novelty predictions next to relation predictions: BioRED's fourth dimension.
 
 A run directory that holds both models keeps the novelty model as a run directory of its own
-in ``RUN/novelty/`` (``relx.rundir.NOVELTY_DIR``; in a CV directory ``fold_k/novelty/``,
-trained on the same fold). This module puts the two together:
+in ``RUN/novelty/`` (``relx.rundir.NOVELTY_DIR``); a CV directory trained with ``cv.tasks:
+[relation, novelty]`` keeps fold k's novelty model in ``CV/novelty/fold_k/`` (same folds).
+This module puts the two together:
 
 - :func:`read_novelty_predictions`: ``id -> predicted novelty`` from the novelty run's
   ``predictions/val.jsonl`` (rows carry ``pred_novel``; rows whose ``pred`` is the novelty
@@ -117,9 +118,16 @@ def join_novelty(
 
 
 def novelty_run_dir(run: str | os.PathLike[str]) -> Path | None:
-    """The novelty model's run directory inside a relation run directory, if it has one."""
-    candidate = Path(run) / rundir.NOVELTY_DIR
-    return candidate if candidate.is_dir() else None
+    """The novelty model's run directory that goes with the relation run ``run``, if any.
+
+    ``RUN/novelty/`` for a single run; for fold ``k`` of a CV directory trained with
+    ``cv.tasks: [relation, novelty]``, ``CV/novelty/fold_k/`` (same folds, relx.train).
+    """
+    path = Path(run)
+    for candidate in (path / rundir.NOVELTY_DIR, path.parent / rundir.NOVELTY_DIR / path.name):
+        if candidate.is_dir() and candidate.resolve() != path.resolve():
+            return candidate
+    return None
 
 
 def with_run_novelty(

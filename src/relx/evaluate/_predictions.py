@@ -41,7 +41,8 @@ _FIELDS = (
     "id", "document_id", "entity_a_id", "entity_b_id", "type_a", "type_b",
     "gold", "gold_novel", "pred", "pred_novel", "probs",
 )
-_KNOWN_LABELS = frozenset(ALL_LABELS)
+# The novelty task's classes (a novelty run's predictions/val.jsonl, relx.tasks) are labels too.
+_KNOWN_LABELS = frozenset((*ALL_LABELS, "Novel", "No"))
 
 
 @dataclass(slots=True)

@@ -301,6 +301,12 @@ class CVConfig(_Section):
         None, ge=2, description="Number of folds; None = data.n_splits (or the split file count)."
     )
     folds: list[int] | None = Field(None, description="Folds to run; None = all of them.")
+    tasks: list[str] | None = Field(
+        None,
+        description="Tasks trained per fold on identical folds (relx.tasks), e.g. [relation, "
+        "novelty]: the config's own task in DIR/fold_k/, every other one as a CV directory of "
+        "its own in DIR/<task>/ (e.g. DIR/novelty/fold_k/); None = only the config's task.",
+    )
 
 
 class TrackingConfig(_Section):

@@ -19,6 +19,8 @@ Layout of a CV directory (names from :mod:`relx.rundir`)::
       logs/fold_{k}.log    worker output (subprocess modes) or the traceback of a failed fold
       fold_{k}/            a complete relx run directory
       cv_summary.json      CV_SUMMARY_FILE
+      novelty/             with ``cv.tasks: [relation, novelty]``: the novelty task's CV
+                           directory on the same folds (relx.train._cv_tasks)
 
 Resumable: a fold whose ``COMPLETE`` marker exists is not trained again; an unfinished fold
 with a ``last`` checkpoint resumes from it.
@@ -56,6 +58,7 @@ from relx.train._config import (
     load_config,
     val_split_index,
 )
+from relx.train._cv_tasks import other_tasks, scored_labels, task_cv_config
 from relx.train._launch import Job, JobResult, parse_gpus, run_jobs
 from relx.train._presets import resolve_config_path, resolve_package_path
 
@@ -434,7 +437,12 @@ def cross_validate(
             if on_event:
                 on_event("end", outcome)
 
-    summary = _summarize_dir(out, wanted, outcomes)
+    summary = _summarize_dir(out, wanted, outcomes, labels=scored_labels(cfg))
+    for task in other_tasks(cfg):  # cv.tasks: the same folds for each further task
+        summary.setdefault("tasks", {})[task.short_name] = cross_validate(
+            task_cv_config(cfg, task), out_dir=out / task.short_name, folds=wanted, gpus=gpus,
+            processes=processes, cpu=cpu, progress=progress, train_fn=train_fn,
+            on_event=on_event)
     cv_info["status"] = "complete" if not summary["failed_folds"] else "failed"
     cv_info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     atomic_write_json(out / CV_SUMMARY_FILE, summary)
@@ -443,7 +451,8 @@ def cross_validate(
 
 
 def _summarize_dir(
-    out: Path, folds: Sequence[int], outcomes: dict[int, FoldOutcome]
+    out: Path, folds: Sequence[int], outcomes: dict[int, FoldOutcome],
+    labels: Sequence[str] = POSITIVE_LABELS,
 ) -> dict[str, Any]:
     from relx.evaluate import pair_metrics
 
@@ -460,9 +469,9 @@ def _summarize_dir(
                 outcome.status = "failed"
                 outcome.error = outcome.error or f"{run_dir / COMPLETE_MARKER} missing after training"
             continue
-        per_fold[k] = fold_metrics(run_dir, gold_pred_out=(gold_all, pred_all))
-    pooled = pair_metrics(gold_all, pred_all, warn=False) if gold_all else None
-    summary = summarize_folds(per_fold, pooled=pooled)
+        per_fold[k] = fold_metrics(run_dir, labels=labels, gold_pred_out=(gold_all, pred_all))
+    pooled = pair_metrics(gold_all, pred_all, labels=labels, warn=False) if gold_all else None
+    summary = summarize_folds(per_fold, labels=labels, pooled=pooled)
     summary["failed_folds"] = failed
     summary["outcomes"] = {
         str(k): {
