@@ -39,6 +39,7 @@ from relx.evaluate._novelty import (
     NOVEL_LABEL,
     join_novelty,
     novelty_run_dir,
+    predict_novelty,
     read_novelty_predictions,
     with_run_novelty,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "read_novelty_predictions",
     "join_novelty",
     "novelty_run_dir",
+    "predict_novelty",
     "with_run_novelty",
     "EVAL_FILE",
     "detect_target",

@@ -22,6 +22,7 @@ on the predicted relations, as ``relx predict`` does (:func:`predict_novelty`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,7 @@ __all__ = [
     "join_novelty",
     "novelty_run_dir",
     "with_run_novelty",
+    "predict_novelty",
 ]
 
 #: The novelty task's two classes (BioRED's ``novel`` values).
@@ -147,3 +149,54 @@ def with_run_novelty(
         return None
     counts = join_novelty(records, read_novelty_predictions(source))
     return {"source": str(source), **counts}
+
+
+def predict_novelty(
+    records: Sequence[Prediction],
+    examples: Sequence[Any],
+    novelty_run: str | os.PathLike[str],
+    *,
+    negative_label: str = "NOT",
+    batch_size: int = 32,
+    device: str | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run a novelty model on the pairs predicted as a relation and fill their ``pred_novel``.
+
+    ``records[i]`` must be the relation prediction of ``examples[i]`` (what
+    :func:`relx.evaluate.predict_examples` returns). Pairs predicted ``negative_label`` are
+    not run through the novelty model and keep ``pred_novel = None``.
+
+    Args:
+        records: Relation predictions, updated in place.
+        examples: The :class:`~relx.data.PairExample` objects they were made from.
+        novelty_run: The novelty run directory (or its model directory).
+        negative_label: The relation model's "no relation" class.
+        batch_size: Examples per forward pass.
+        device: ``cpu``/``cuda``/...; ``None`` picks CUDA when available.
+        progress: Show a progress bar.
+
+    Returns:
+        ``{"checkpoint", "n_relations", "n_novel"}``.
+    """
+    from relx.evaluate._predict import _load, _representation, predict_examples, \
+        resolve_checkpoint
+
+    if len(records) != len(examples):
+        raise ValueError(f"{len(records)} predictions for {len(examples)} examples")
+    positive = [i for i, r in enumerate(records) if r.pred != negative_label]
+    checkpoint = resolve_checkpoint(novelty_run)
+    n_novel = 0
+    if positive:
+        model, tokenizer, info = _load(checkpoint)
+        # The encoder checks each example's label against the model's classes; the relation
+        # label means nothing to a novelty model and only the prediction is kept, so the
+        # pairs go in labelled with the novelty model's class 0.
+        inputs = [dataclasses.replace(examples[i], label=model.labels[0]) for i in positive]
+        outputs = predict_examples(model, tokenizer, inputs,
+                                   representation=_representation(checkpoint, info),
+                                   batch_size=batch_size, device=device, progress=progress)
+        for i, output in zip(positive, outputs):
+            records[i].pred_novel = output.pred == NOVEL_LABEL
+            n_novel += records[i].pred_novel
+    return {"checkpoint": str(checkpoint), "n_relations": len(positive), "n_novel": n_novel}
