@@ -691,6 +691,11 @@ def _check_task(config: RelxConfig, origin: _Origin) -> list[str]:
         task = get_task(config.task)
     except RelxError as error:
         return [f"{origin.where('task')}: {error.message.split(': ', 1)[1]}"]
+    for name in config.cv.tasks or []:  # checked before fold 0 trains, not after
+        try:
+            get_task(name)
+        except RelxError as error:
+            return [f"{origin.where('cv.tasks')}: {error.message.split(': ', 1)[1]}"]
     if config.data.labels is None:
         return []
     try:
