@@ -149,11 +149,22 @@ def eval_cli(
         help="Another run directory or predictions file on the same pairs: paired bootstrap "
         "test of the F1 difference (TARGET minus this).",
     ),
+    trust_remote_code: bool = typer.Option(
+        False, "--trust-remote-code",
+        help="With --data: let the checkpoint run the Python code it ships (auto_map). Off "
+        "by default, whatever the checkpoint says; only for a model you trust.",
+    ),
+    allow_missing_folds: bool = typer.Option(
+        False, "--allow-missing-folds",
+        help="Score a CV directory even when some of its planned fold_k/ directories are "
+        "missing (they are named in a warning).",
+    ),
 ) -> None:
     """Score predictions by the pair protocol and the BioRED document protocol, with CIs.
 
     Example: relx eval runs/q0 --also-inflated --compare runs/q1 --out runs/q0/eval.json
     """
+    from relx._guard import check_output_file
     from relx._io import atomic_write_json
     from relx.cli._app import console
     from relx.evaluate import EVAL_FILE, evaluate
@@ -164,11 +175,16 @@ def eval_cli(
     # Predictions made from --data are kept next to the scores, so they can be re-scored
     # or compared (--compare) without predicting again.
     predictions_out = out.with_name(f"{data.stem}.predictions.jsonl") if data else None
+    inputs = [p for p in (target, data, compare) if p is not None and p.is_file()]
+    check_output_file(out, inputs=inputs)
+    if predictions_out is not None:
+        check_output_file(predictions_out, inputs=inputs, option="--out (its predictions)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RelxWarning)
         result = evaluate(target, data=data, n_bootstrap=bootstrap, seed=seed,
                           also_inflated=also_inflated, batch_size=batch_size, device=device,
-                          predictions_out=predictions_out)
+                          predictions_out=predictions_out, trust_remote_code=trust_remote_code,
+                          allow_missing_folds=allow_missing_folds)
     if compare is not None:
         mine = predictions_out if predictions_out is not None else target
         result["comparison"] = _compare(mine, compare, n_resamples=max(bootstrap, 1000),
@@ -275,6 +291,11 @@ def predict_cli(
     device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1... (default: auto)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    trust_remote_code: bool = typer.Option(
+        False, "--trust-remote-code",
+        help="Let the model run the Python code it ships (auto_map). Off by default, whatever "
+        "the checkpoint says; only for a model you trust.",
+    ),
 ) -> None:
     """Predict relations on a corpus with a trained run and write them back with scores.
 
@@ -288,9 +309,13 @@ def predict_cli(
     from relx.evaluate import predict
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    summary = predict(run, inputs, out=out, output_format=output_format,
-                      input_format=input_format, threshold=threshold, batch_size=batch_size,
-                      device=device, progress=progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RelxWarning)
+        summary = predict(run, inputs, out=out, output_format=output_format,
+                          input_format=input_format, threshold=threshold,
+                          batch_size=batch_size, device=device, progress=progress,
+                          trust_remote_code=trust_remote_code)
+    _print_warnings(caught)
     if json_out:
         typer.echo(json.dumps(summary, indent=2))
         return

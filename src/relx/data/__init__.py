@@ -3,8 +3,9 @@
 Readers (PubTator, BioC XML/JSON, LitCoin CSV, iKraph split JSON) all produce one document
 model; :func:`build_pairs` turns documents into the candidate pairs every later stage
 consumes; :func:`build_folds` splits them by document into K folds on disk;
-:func:`corpus_stats` describes a corpus; :func:`write_synthetic_corpus` writes the built-in
-default corpus.
+:func:`corpus_stats` describes a corpus (its token lengths are
+``relx.represent.length_stats``: relx.data never imports relx.represent);
+:func:`write_synthetic_corpus` writes the built-in default corpus.
 """
 
 from relx.data._bioc import (
@@ -22,6 +23,7 @@ from relx.data._folds import (
     MANIFEST_FILE,
     CheckLine,
     FoldsResult,
+    assign_document_folds,
     assign_folds,
     build_folds,
     check_folds,
@@ -51,9 +53,7 @@ from relx.data._split import read_split, read_split_documents, write_split
 from relx.data._stats import (
     compare_stats,
     corpus_stats,
-    length_stats,
     load_stats_input,
-    load_tokenizer,
 )
 from relx.data._synth import (
     DEFAULT_SYNTH_DOCS,
@@ -109,6 +109,7 @@ __all__ = [
     "FOLD_ASSIGNMENT_FILE",
     "split_file_name",
     "assign_folds",
+    "assign_document_folds",
     "read_fold_file",
     "build_folds",
     "FoldsResult",
@@ -123,8 +124,6 @@ __all__ = [
     # statistics
     "load_stats_input",
     "corpus_stats",
-    "length_stats",
-    "load_tokenizer",
     "compare_stats",
     # synthetic corpus
     "DEFAULT_SYNTH_DOCS",

@@ -1,6 +1,6 @@
 """Documents -> candidate pairs: one example per unordered pair of co-occurring concepts.
 
-This is the iKraph "multi-sentence split" construction (formats.md §2) that our users'
+This is the iKraph "multi-sentence split" construction (docs/formats.md §2) that our users'
 scripts and published numbers start from; getting it exactly right matters because every
 count, fold and F1 downstream depends on it:
 
@@ -60,7 +60,7 @@ def build_pairs(
     log: ProblemLog | None = None,
     splitter: str = DEFAULT_SPLITTER,
 ) -> list[PairExample]:
-    """Build every candidate pair of every document (formats.md §2).
+    """Build every candidate pair of every document (docs/formats.md §2).
 
     Readers already drop unusable relations; documents built in code are checked here
     too: a self-relation (E107), a relation whose concept has no mention (E106) and a

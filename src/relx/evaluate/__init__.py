@@ -52,8 +52,18 @@ from relx.evaluate._predict import (
 )
 from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
+from relx.evaluate._threshold import (
+    ThresholdChoice,
+    cross_fitted_thresholds,
+    f1_at_thresholds,
+    tune_threshold,
+)
 
 __all__ = [
+    "ThresholdChoice",
+    "cross_fitted_thresholds",
+    "f1_at_thresholds",
+    "tune_threshold",
     "pair_metrics",
     "inflated_metrics",
     "prf",

@@ -11,7 +11,7 @@ tools (mention- or sentence-level) can have several. **Merge rule**, determinist
   probability of its predicted label (``probs[pred]``; 1.0 when the row has no ``probs``),
   ties to the first in file order; its ``pred_novel`` goes with it. No such row: ``NOT``.
 
-Settings (micro-F1, ``NOT``/None excluded as a label, docs/predictions.md):
+Settings (micro-F1, ``NOT``/None excluded as a label, docs/formats.md §4.2):
 
 - ``pair``: a relation is predicted for a gold-related pair (type ignored);
 - ``pair_type``: the relation type must match as well;

@@ -13,7 +13,13 @@ complete model directory, E331 relx_model.json unreadable or newer, E332 save wi
 tokenizer, E333 base model differs from the one trained on.
 """
 
-from relx.models._build import METHODS, build_classifier, detect_kind, load_classifier
+from relx.models._build import (
+    METHODS,
+    build_classifier,
+    detect_kind,
+    load_classifier,
+    remote_code_request,
+)
 from relx.models._classifier import (
     ADAPTER_DIR,
     BACKBONE_DIR,
@@ -42,6 +48,7 @@ __all__ = [
     "ProbabilityChunk",
     "build_classifier",
     "load_classifier",
+    "remote_code_request",
     "detect_kind",
     "RelationClassifier",
     "ClassificationHead",

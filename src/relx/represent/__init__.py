@@ -4,6 +4,7 @@
 (prompt/chat template, tokens, entity-aware truncation) -> :func:`collate_padded` or
 :func:`collate_packed` (the batch contract of docs/architecture.md), chosen once per run by a
 batching mode (:func:`get_batching`) -> ``relx.models``.
+:func:`length_stats` measures rendered token lengths for ``relx data stats --tokenizer``.
 """
 
 from relx.represent._batch import collate_packed, collate_padded, length_grouped_batches
@@ -21,6 +22,7 @@ from relx.represent._encode import (
     encode_examples,
     sentence_bounds,
 )
+from relx.represent._lengths import LENGTH_BUCKETS, length_stats, load_tokenizer
 from relx.represent._markers import (
     REPRESENTATIONS,
     STYLE_ALIASES,
@@ -46,6 +48,7 @@ __all__ = [
     "get_batching",
     "register_batching",
     "IGNORE_LABEL",
+    "LENGTH_BUCKETS",
     "PROMPT_HEAD",
     "REPRESENTATIONS",
     "STYLE_ALIASES",
@@ -62,6 +65,8 @@ __all__ = [
     "encode_examples",
     "get_style",
     "length_grouped_batches",
+    "length_stats",
+    "load_tokenizer",
     "marker_tokens",
     "render_example",
     "resolve_mentions",

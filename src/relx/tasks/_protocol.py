@@ -11,7 +11,8 @@ Adding a task (e.g. BioRED's novelty setting) is a new module with a class satis
 :class:`Task` plus one :func:`register_task` call in ``relx/tasks/__init__.py``; the training
 recipe and the loop are not edited.
 
-Error code: E408 unknown task name / labels the task cannot use.
+Error codes (catalog: relx/error_codes.py): E415 unknown task name, E416 labels the task
+cannot use.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Task(Protocol):
 
     def labels(self, config_labels: Sequence[str] | None) -> tuple[str, ...]:
         """The class order of the model (``data.labels`` when given, checked; else the
-        task's default). Raises ConfigError [E408] for labels the task cannot use."""
+        task's default). Raises ConfigError [E416] for labels the task cannot use."""
         ...
 
     def select(self, examples: Sequence[Any]) -> list[Any]:
@@ -82,7 +83,7 @@ def get_task(name: str | Task | None = None) -> Task:
     task, relx's default). A task object is returned as it is.
 
     Raises:
-        ConfigError: [E408] no task of that name.
+        ConfigError: [E415] no task of that name.
     """
     if name is None:
         name = "relation"
@@ -95,7 +96,7 @@ def get_task(name: str | Task | None = None) -> Task:
             return task
     raise ConfigError(
         f"task: expected one of {', '.join(task_names())}; got {name!r}",
-        code="E408",
+        code="E415",
         hint="task: relation  # the default",
     )
 

@@ -37,13 +37,13 @@ class RelationTask:
             raise ConfigError(
                 f"data.labels: expected {NOT_LABEL!r} first (class 0); got {list(labels)!r}. "
                 f"Fix: put NOT first.",
-                code="E408",
+                code="E416",
             )
         if len(set(labels)) != len(labels):
             raise ConfigError(
                 f"data.labels: expected distinct labels; got duplicates in {list(labels)!r}. "
                 f"Fix: list each label once.",
-                code="E408",
+                code="E416",
             )
         return labels
 

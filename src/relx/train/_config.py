@@ -19,8 +19,8 @@ resolved config records), so ``config.resolved.yaml`` means the same files where
 
 Error codes (E4xx, config/training):
     E401 invalid value(s) · E402 unreadable YAML · E403 malformed ``--set`` override ·
-    E404 inconsistent data section · E405 config file not found · E408 unknown task or
-    labels the task cannot use (relx.tasks).
+    E404 inconsistent data section · E405 config file not found (E415/E416, unknown task or
+    labels the task cannot use, come from relx.tasks and are reported as E404 lines).
 """
 
 from __future__ import annotations
@@ -74,16 +74,17 @@ logger.addHandler(logging.NullHandler())
 
 #: LoRA/QLoRA adapters are small low-rank updates and need ~10x the full fine-tuning lr;
 #: 2e-4 is the QLoRA paper's (Dettmers et al. 2023) and PEFT examples' default. The users'
-#: LoRA run at 3e-5 reached F1 0.456 vs ~0.65 at 2e-4 (origin document).
+#: LoRA run at 3e-5 reached F1 0.456 vs ~0.65 at 2e-4 (docs/origin.md).
 LORA_DEFAULT_LR = 2e-4
 #: Full fine-tuning of BERT-style encoders: 2e-5..5e-5 (Devlin et al. 2019, Appendix A.3).
 FULL_DEFAULT_LR = 3e-5
-#: Below this a LoRA run barely moves its adapters (origin document, root cause 1).
+#: Below this a LoRA run barely moves its adapters (docs/origin.md, root cause 1).
 LORA_MIN_LR = 1e-4
-#: Above this, with a fine-tuning lr, updates per epoch get few and small (origin doc, cause 4).
+#: Above this, with a fine-tuning lr, updates per epoch get few and small
+#: (docs/origin.md, cause 4).
 MAX_EFFECTIVE_BATCH = 64
 #: More than this share of inputs cut at max_length_tokens means the model often cannot see
-#: the pair (the users' 256-token limit cut the prompt tail of a large share; formats.md §3).
+#: the pair (the users' 256-token limit cut the prompt tail of a large share; docs/formats.md §3).
 MAX_TRUNCATED_SHARE = 0.05
 
 #: The data keys that hold file paths (made absolute at load time).
@@ -136,7 +137,7 @@ class DataConfig(_Section):
         4,
         ge=0,
         description="Fold f validates on split (f + rotation) mod K; 4 is the users' protocol "
-        "(fold 0 validates on split_4, formats.md §2).",
+        "(fold 0 validates on split_4, docs/formats.md §2).",
     )
     context: Literal["multi_sentence", "document"] = Field(
         "multi_sentence",
@@ -158,7 +159,8 @@ class RepresentConfig(_Section):
 
     style: Literal[STYLES] = Field(  # type: ignore[valid-type]
         "typed_entity_marker_punct",
-        description="Entity marking style (formats.md §3); typed_entity_marker_punct needs no new "
+        description="Entity marking style (docs/formats.md §3); typed_entity_marker_punct needs "
+        "no new "
         "tokens and was the best in Zhou & Chen 2021.",
     )
     prompt: bool = Field(

@@ -11,12 +11,9 @@ BioRED settings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from relx.labels import POSITIVE_LABELS
-
-__all__ = ["other_tasks", "task_cv_config", "scored_labels"]
+__all__ = ["other_tasks", "task_cv_config"]
 
 
 def other_tasks(config: Any) -> list[Any]:
@@ -41,11 +38,3 @@ def task_cv_config(config: Any, task: Any) -> Any:
     task_config.data.labels = None  # the task's own classes (filled by the task)
     task_config.cv.tasks = None
     return task_config
-
-
-def scored_labels(config: Any) -> Sequence[str]:
-    """The labels a CV summary scores micro P/R/F1 over: the task's ``scored_labels`` when it
-    names them (novelty: ``Novel``), else the relation types."""
-    from relx.tasks import get_task
-
-    return tuple(getattr(get_task(config.task), "scored_labels", POSITIVE_LABELS))

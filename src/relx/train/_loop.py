@@ -142,7 +142,9 @@ def optimizer_step(ctx: LoopContext, window_batches: list[list[int]]) -> StepRes
     return StepResult(loss=loss, examples=n_window, grad_norm=grad_norm)
 
 
-def _log_step(ctx: LoopContext, state: LoopState, result: StepResult, epoch_progress: float) -> None:
+def _log_step(
+    ctx: LoopContext, state: LoopState, result: StepResult, epoch_progress: float
+) -> None:
     if not ctx.main:
         return
     lr = ctx.scheduler.get_last_lr()[0]

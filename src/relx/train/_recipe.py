@@ -22,8 +22,9 @@ Resume: ``checkpoints/last`` (relx.train._checkpoint) holds model, optimizer, sc
 and the loop position; batches are planned from ``seed + epoch``, so the data order is
 recomputed, not stored. Resuming reproduces an uninterrupted run exactly on CPU.
 
-Error codes: E406 the data gives nothing to train on / labels outside ``data.labels``,
-E407 a checkpoint cannot be resumed (mismatched parameters, changed data).
+Error codes (catalog: relx/error_codes.py): E406 the data gives nothing to train on, E414
+gold labels outside ``data.labels``, E407 a checkpoint cannot be resumed (mismatched
+parameters, changed data).
 """
 
 from __future__ import annotations
@@ -332,7 +333,7 @@ def setup_data(config: RelxConfig, *, task: Any, labels: Sequence[str]) -> RunDa
     """Select the fold's examples, keep those the task uses, give each the task's target.
 
     Raises:
-        ConfigError: [E406] empty sets, or targets outside ``labels``.
+        ConfigError: [E406] empty sets; [E414] targets outside ``labels``.
     """
     train_ex, val_ex, source = load_examples(config)
 
@@ -350,7 +351,7 @@ def setup_data(config: RelxConfig, *, task: Any, labels: Sequence[str]) -> RunDa
         raise ConfigError(
             f"data.labels: expected every gold label in it; got examples labelled {unknown}. "
             f"Fix: add them to data.labels",
-            code="E406",
+            code="E414",
         )
     return RunData(train=train_ex, val=val_ex, source=source)
 

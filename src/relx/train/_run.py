@@ -5,9 +5,9 @@ format version and a status, and ``COMPLETE`` is written last, so a directory th
 finished is finished. ``metrics.jsonl`` is rewritten atomically from memory at each flush
 (a crash loses only the lines since the last checkpoint, never leaves a half line).
 
-Error codes (E6xx, run directories):
-    E601 not a run directory / missing file · E602 run directory exists (not resumable) ·
-    E603 nothing to resume (no ``checkpoints/last``) · E604 newer format version.
+Error codes (E6xx, run directories; catalog: relx/error_codes.py):
+    E601 not a run directory / missing file · E608 the run has not finished ·
+    E609 run directory exists (not restartable) · E610 nothing to resume.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from relx import __version__, rundir
 from relx._io import atomic_open, atomic_write_json, atomic_write_text, read_json
+from relx._lock import lock_directory, release_directory
 from relx.errors import RelxWarning, RunDirError
 
 __all__ = [
@@ -81,13 +82,13 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     """``summary.json`` of a finished run.
 
     Raises:
-        RunDirError: [E601] missing (the run did not finish).
+        RunDirError: [E608] missing (the run did not finish).
     """
     path = Path(run_dir) / rundir.SUMMARY_FILE
     if not path.is_file():
         raise RunDirError(
             f"{path}: missing; the run has not finished (no {rundir.COMPLETE_MARKER})",
-            code="E601",
+            code="E608",
             hint=f"relx train CONFIG --out {run_dir} --resume",
         )
     return read_json(path)
@@ -119,38 +120,41 @@ class RunWriter:
         would be lost, and the same command must work after the user fixed the input.
 
         Raises:
-            RunDirError: [E602] a fresh run into a run directory that finished or holds a
-                checkpoint; [E603] resume where there is no run.
+            RunDirError: [E609] a fresh run into a run directory that finished or holds a
+                checkpoint; [E610] resume where no run was started; [E612] another live
+                process holds the directory (relx._lock).
         """
         from relx.train._checkpoint import is_checkpoint, recover_checkpoints
 
-        if (self.root / rundir.RUN_FILE).is_file():
-            recover_checkpoints(self.root)
-        has_last = is_checkpoint(self.root / rundir.DIR_LAST)
-        if not resume and not has_last and self._restartable():
-            self._clear_unfinished()
+        has_run = (self.root / rundir.RUN_FILE).is_file()
+        if resume and not has_run:
+            raise RunDirError(
+                f"{self.root}: nothing to resume; expected {rundir.RUN_FILE} and "
+                f"{rundir.DIR_LAST}/{rundir.CHECKPOINT_META_FILE} (no run was started here)",
+                code="E610",
+                hint=f"relx train CONFIG --out {self.root}  # without --resume",
+            )
+        lock_directory(self.root, kind=self.kind)  # creates it; one writer per directory
+        if has_run:
+            recover_checkpoints(self.root)  # under the lock: no live writer is mid-save
         if resume:
-            if not (self.root / rundir.RUN_FILE).is_file():
-                raise RunDirError(
-                    f"{self.root}: nothing to resume; expected {rundir.RUN_FILE} and "
-                    f"{rundir.DIR_LAST}/{rundir.CHECKPOINT_META_FILE} (no run was started here)",
-                    code="E603",
-                    hint=f"relx train CONFIG --out {self.root}  # without --resume",
-                )
             self._run = read_run(self.root)
             self._run["status"] = "running"
             self._run.setdefault("resumed_at", []).append(now_iso())
             (self.root / rundir.COMPLETE_MARKER).unlink(missing_ok=True)
         else:
-            if (self.root / rundir.RUN_FILE).exists():
+            if has_run and self._restartable():
+                self._clear_unfinished()
+            elif has_run:
                 raise RunDirError(
                     f"{self.root}: already holds a run ({rundir.RUN_FILE}, status "
                     f"{self._status()}); expected a new or empty directory",
-                    code="E602",
+                    code="E609",
                     hint=f"relx train CONFIG --out {self.root} --resume  # or choose another "
                     f"--out",
                 )
-            self.root.mkdir(parents=True, exist_ok=True)
+            # A COMPLETE left by someone else's files would make relx cv skip this fold.
+            (self.root / rundir.COMPLETE_MARKER).unlink(missing_ok=True)
             self._run = {
                 "format_version": rundir.RUN_FORMAT_VERSION,
                 "relx_version": __version__,
@@ -168,9 +172,15 @@ class RunWriter:
             return "unreadable"
 
     def _restartable(self) -> bool:
-        """A run that ended before saving anything: failed or interrupted, no checkpoint."""
-        return (self.root / rundir.RUN_FILE).is_file() and self._status() in {
-            "failed", "interrupted"
+        """A run that ended before its first checkpoint: nothing a restart could lose.
+
+        Called with the directory's lock held, so a status of ``running`` means its
+        process died (SIGKILL, power loss) rather than that it is still going.
+        """
+        from relx.train._checkpoint import is_checkpoint
+
+        return not is_checkpoint(self.root / rundir.DIR_LAST) and self._status() in {
+            "failed", "interrupted", "running"
         }
 
     def _clear_unfinished(self) -> None:
@@ -187,6 +197,7 @@ class RunWriter:
         atomic_write_json(self.root / rundir.RUN_FILE, self._run)
         if status == "complete":
             atomic_write_text(self.root / rundir.COMPLETE_MARKER, now_iso() + "\n")
+        release_directory(self.root)  # the run's files are final: another process may go on
 
     # -- files -----------------------------------------------------------------------
 
@@ -214,7 +225,8 @@ class RunWriter:
         events = read_metrics(self.root)
         if up_to_step is not None:
             events = [e for e in events if int(e.get("step", 0)) <= up_to_step]
-        self.events = events
+        # The "final" event is written by the run's last stage, which a resume runs again.
+        self.events = [e for e in events if e.get("event") != "final"]
 
     def log(self, event: dict[str, Any]) -> None:
         """Buffer one event (``flush`` writes them)."""
