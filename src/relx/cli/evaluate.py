@@ -52,9 +52,7 @@ def _print_scores(scores: dict[str, Any], title: str) -> None:
     row("pair protocol (iKraph)", pair, "bold")
     row("  any relation vs NOT", pair["pair_only"])
     for name, setting in scores["document"]["settings"].items():
-        label = {"pair": "pair", "pair_type": "pair+type", "pair_novelty": "pair+novelty",
-                 "all": "pair+type+novelty"}[name]
-        row(f"BioRED doc: {label}", setting)
+        row(f"BioRED doc: {_SETTING_NAMES[name]}", setting)
     if "inflated" in scores:
         inflated = scores["inflated"]
         table.add_row("INFLATED (gold-pos. only)",
@@ -66,8 +64,17 @@ def _print_scores(scores: dict[str, Any], title: str) -> None:
         f"macro F1 {pair['macro_f1']:.4f}",
         highlight=False,
     )
-    if not scores["document"]["novelty_scored"]:
-        console.print("[dim]novelty settings skipped: no predicted novelty in the file[/]")
+    document = scores["document"]
+    if not document["novelty_scored"]:
+        console.print("[dim]novelty settings skipped: no gold or no predicted novelty[/]")
+    elif document.get("novelty_unknown_gold") or document.get("novelty_missing_pred"):
+        console.print(
+            f"[dim]novelty settings: {document.get('novelty_unknown_gold', 0)} gold relations "
+            "of unknown novelty left out; "
+            f"{document.get('novelty_missing_pred', 0)} predicted relations without a predicted "
+            "novelty counted as mismatches[/]",
+            highlight=False,
+        )
 
     per_class = Table(title="per class (pair protocol)")
     for column in ("label", "P", "R", "F1", "support", "predicted"):
@@ -78,25 +85,32 @@ def _print_scores(scores: dict[str, Any], title: str) -> None:
     console.print(per_class)
 
 
+_SETTING_NAMES = {"pair": "pair", "pair_type": "pair+type", "pair_novelty": "pair+novelty",
+                  "all": "pair+type+novelty"}
+
+
 def _print_folds(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     from relx.cli._app import console
 
-    table = Table(title="cross-validation folds (pair protocol)")
-    for column in ("fold", "P", "R", "F1", "F1 95% CI", "doc pair+type F1"):
+    s = result["fold_summary"]
+    settings = [name for name in _SETTING_NAMES if f"document_{name}_f1" in s]
+    table = Table(title="cross-validation folds (pair protocol; BioRED document settings F1)")
+    columns = ["fold", "P", "R", "F1", "F1 95% CI", *(f"doc {_SETTING_NAMES[n]}" for n in settings)]
+    for column in columns:
         table.add_column(column, justify="left" if column == "fold" else "right")
     for name, scores in result["folds"].items():
         pair = scores["pair"]
         table.add_row(name, f"{pair['precision']:.4f}", f"{pair['recall']:.4f}",
                       f"{pair['f1']:.4f}", _ci(pair, "f1"),
-                      f"{scores['document']['settings']['pair_type']['f1']:.4f}")
-    s = result["fold_summary"]
+                      *(f"{scores['document']['settings'][n]['f1']:.4f}" for n in settings))
     table.add_row(
         "mean ± std", f"{s['precision']['mean']:.4f} ± {s['precision']['std']:.4f}",
         f"{s['recall']['mean']:.4f} ± {s['recall']['std']:.4f}",
         f"{s['f1']['mean']:.4f} ± {s['f1']['std']:.4f}", "-",
-        f"{s['document_pair_type_f1']['mean']:.4f} ± {s['document_pair_type_f1']['std']:.4f}",
+        *(f"{s[f'document_{n}_f1']['mean']:.4f} ± {s[f'document_{n}_f1']['std']:.4f}"
+          for n in settings),
         style="bold",
     )
     console.print(table)

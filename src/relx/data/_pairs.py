@@ -7,8 +7,8 @@ count, fold and F1 downstream depends on it:
 * candidates are all unordered pairs of *distinct* concepts that both have at least one
   mention (a mention without a concept ID, ``()``, is context only);
 * the gold label is the relation type between the two concepts in either direction, else
-  ``NOT``; ``novel`` is true for a gold relation annotated ``Novel``, false for ``No`` and
-  for ``NOT`` pairs, ``None`` when the source does not annotate novelty (unknown);
+  ``NOT``; ``novel`` is true only for a gold relation annotated ``Novel``, ``None`` for a gold
+  relation whose novelty the source does not annotate (never read as ``No``), false otherwise;
 * ``multi_sentence`` text = the title + the abstract sentences that mention A or B, joined
   by one space, with every mention offset remapped; ``document`` text = title + abstract.
 
@@ -114,7 +114,7 @@ def build_document_pairs(
     concepts = list(mentions_of)
     rank = {concept: i for i, concept in enumerate(concepts)}
 
-    gold: dict[frozenset[str], tuple[int, str, str, str, bool]] = {}
+    gold: dict[frozenset[str], tuple[int, str, str, str, bool | None]] = {}
     for index, relation in enumerate(document.relations):
         a, b = relation.concept_a, relation.concept_b
         if a == b:
@@ -132,7 +132,7 @@ def build_document_pairs(
             log.report("E110", f"second relation ({relation.relation_type}) for pair {a}-{b}; "
                        f"expected one per pair; kept the first ({gold[key][1]})", **where)
             continue
-        gold[key] = (index, relation.relation_type, a, b, relation.novel)  # None = not annotated
+        gold[key] = (index, relation.relation_type, a, b, relation.novel)
 
     if context == "multi_sentence":
         text_of = _multi_sentence_factory(document, mentions_of, splitter)

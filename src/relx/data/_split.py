@@ -52,6 +52,9 @@ def _parse_entry(i: int, obj: Any) -> tuple[PairExample | None, str, str]:
     """Parse entry ``i``; returns (example, code, message) with example None on a problem."""
     if not isinstance(obj, dict):
         return None, "E101", f"entry {i} is a {type(obj).__name__}; expected an object"
+    if obj.get("novel") not in (None, True, False, 0, 1):
+        return None, "E101", f"entry {i} has novel={obj['novel']!r}; expected true, false or " \
+            "null (null = novelty not annotated)"
     try:
         ex = PairExample.from_json(obj)
     except KeyError as exc:

@@ -8,6 +8,8 @@
 - :func:`write_predictions` / :func:`read_predictions`: the prediction JSONL schema
   (docs/predictions.md), validated line by line.
 - :func:`score_predictions`: everything above at once (the content of ``eval.json``).
+- :func:`join_novelty` / :func:`with_run_novelty`: a novelty model's predictions joined to
+  relation predictions (a run directory holding both models), for the novelty settings.
 - :func:`evaluate`: score a run directory, a CV directory, a checkpoint + data, or a file.
 - :func:`predict`: run a trained model on a corpus and write relations back.
 - :func:`write_report`: self-contained HTML + Markdown report of a run or CV directory.
@@ -32,6 +34,15 @@ from relx.evaluate._predictions import (
     write_predictions,
 )
 from relx.evaluate._evaluate import EVAL_FILE, detect_target, evaluate
+from relx.evaluate._novelty import (
+    NOT_NOVEL_LABEL,
+    NOVEL_LABEL,
+    join_novelty,
+    novelty_run_dir,
+    predict_novelty,
+    read_novelty_predictions,
+    with_run_novelty,
+)
 from relx.evaluate._predict import (
     OUTPUT_FORMATS,
     predict,
@@ -69,6 +80,13 @@ __all__ = [
     "predictions_from_probs",
     "EVAL_FORMAT_VERSION",
     "score_predictions",
+    "NOVEL_LABEL",
+    "NOT_NOVEL_LABEL",
+    "read_novelty_predictions",
+    "join_novelty",
+    "novelty_run_dir",
+    "predict_novelty",
+    "with_run_novelty",
     "EVAL_FILE",
     "detect_target",
     "evaluate",

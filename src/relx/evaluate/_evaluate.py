@@ -6,6 +6,9 @@ TARGET may be
 - a run directory: its saved validation predictions (``predictions/val.jsonl``);
 - a CV directory (``cv.json`` or ``fold_{k}/`` run directories): every fold, then all folds
   pooled (the pooled bootstrap resamples documents across folds), plus the fold mean ± std;
+- a run (or fold) directory that also holds a novelty model (``RUN/novelty/``): its
+  validation novelty is joined to the relation predictions first (relx.evaluate._novelty),
+  so all four BioRED settings are scored;
 - a run directory or checkpoint directory *and* a data file (``data=``): the model predicts
   the data first (torch is imported only on this path).
 
@@ -24,6 +27,8 @@ import numpy as np
 
 from relx import __version__, rundir
 from relx.errors import RelxWarning, RunDirError
+from relx.evaluate._document_protocol import DOCUMENT_SETTINGS
+from relx.evaluate._novelty import with_run_novelty
 from relx.evaluate._predictions import Prediction, read_predictions
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
 from relx.labels import POSITIVE_LABELS
@@ -141,15 +146,23 @@ def _run_predictions(run: Path) -> Path:
     return path
 
 
+def _document_getter(setting: str) -> Any:
+    return lambda s: s["document"]["settings"][setting]["f1"]
+
+
 def _fold_summary(per_fold: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Mean ± std over folds of the pair protocol and of every BioRED setting all folds have
+    (``document_{setting}_f1``; the novelty settings only when every fold scored novelty)."""
     summary: dict[str, Any] = {}
     metrics = {
         "f1": lambda s: s["pair"]["f1"],
         "precision": lambda s: s["pair"]["precision"],
         "recall": lambda s: s["pair"]["recall"],
         "accuracy": lambda s: s["pair"]["accuracy"],
-        "document_pair_type_f1": lambda s: s["document"]["settings"]["pair_type"]["f1"],
     }
+    for setting in DOCUMENT_SETTINGS:
+        if all(setting in s["document"]["settings"] for s in per_fold.values()):
+            metrics[f"document_{setting}_f1"] = _document_getter(setting)
     for name, get in metrics.items():
         values = [float(get(s)) for s in per_fold.values()]
         summary[name] = {
@@ -239,8 +252,11 @@ def evaluate(
     if kind == "run":
         _check_run_state(path)
         source = _run_predictions(path)
-        result["scores"] = score_predictions(read_predictions(source), source=str(source),
-                                             **common)
+        records = read_predictions(source)
+        novelty = with_run_novelty(path, records)
+        result["scores"] = score_predictions(records, source=str(source), **common)
+        if novelty is not None:
+            result["scores"]["novelty_source"] = novelty
         return result
     if kind == "checkpoint":
         raise RunDirError(
@@ -277,7 +293,10 @@ def evaluate(
         _check_run_state(fold)
         source = fold / rundir.VAL_PREDICTIONS_FILE
         records = read_predictions(source)
+        novelty = with_run_novelty(fold, records)
         per_fold[fold.name] = score_predictions(records, source=str(source), **common)
+        if novelty is not None:
+            per_fold[fold.name]["novelty_source"] = novelty
         for record in records:
             # Folds are split by document, so ids never repeat; if a tool's ids do, keep
             # them apart in the pooled set rather than silently merging rows.

@@ -31,6 +31,7 @@ from typing import Any
 from relx import rundir
 from relx._guard import check_output_file
 from relx.errors import ConfigError, RunDirError
+from relx.evaluate._novelty import novelty_run_dir, predict_novelty
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.labels import NOT_LABEL
 
@@ -284,7 +285,9 @@ def predict(
 
     Returns:
         A summary: ``{"out", "format", "n_documents", "n_pairs", "n_skipped_type_pair",
-        "n_relations", "threshold", "checkpoint", "has_gold", "problems"}``.
+        "n_relations", "threshold", "checkpoint", "has_gold", "problems", "novelty"}``;
+        ``novelty`` is :func:`predict_novelty`'s summary when ``run`` holds a novelty model
+        (``RUN/novelty/``, or ``CV/novelty/fold_k`` for ``CV/fold_k``), else ``None``.
 
     Raises:
         ConfigError: E508 bad format, threshold or batch size.
@@ -317,6 +320,11 @@ def predict(
     records = predict_examples(model, tokenizer, examples, representation=settings,
                                batch_size=batch_size, device=device, threshold=threshold,
                                progress=progress)
+    novelty = None
+    novelty_dir = novelty_run_dir(run)
+    if novelty_dir is not None:  # a run holding both models: novelty of predicted relations
+        novelty = predict_novelty(records, examples, novelty_dir, batch_size=batch_size,
+                                  device=device, progress=progress)
     has_gold = any(doc.relations for doc in documents)
     if not has_gold:
         for record in records:
@@ -361,4 +369,5 @@ def predict(
         "threshold": threshold,
         "has_gold": has_gold,
         "problems": len(log),
+        "novelty": novelty,
     }

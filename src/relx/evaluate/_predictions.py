@@ -46,7 +46,8 @@ _FIELDS = (
     "id", "document_id", "entity_a_id", "entity_b_id", "type_a", "type_b",
     "gold", "gold_novel", "pred", "pred_novel", "probs",
 )
-_KNOWN_LABELS = frozenset(ALL_LABELS)
+# The novelty task's classes (a novelty run's predictions/val.jsonl, relx.tasks) are labels too.
+_KNOWN_LABELS = frozenset((*ALL_LABELS, "Novel", "No"))
 
 
 class _Vocabulary:
@@ -258,7 +259,7 @@ def predictions_from_probs(
 
     Args:
         examples: :class:`~relx.data.PairExample` objects (``label`` is taken as gold unless
-            ``None``; ``novel`` is gold novelty for gold positives).
+            ``None``; ``novel`` is gold novelty for gold positives, ``None`` = unknown).
         probs: ``[N, len(labels)]`` probabilities (numpy array, tensor or nested lists).
         labels: Column order of ``probs`` (the model's label order, ``NOT`` first by default).
         pred_novel: Optional predicted novelty per example.
@@ -294,8 +295,8 @@ def predictions_from_probs(
         gold = getattr(example, "label", None)
         novel = getattr(example, "novel", None)
         # Gold novelty is only meaningful when the source annotates it (BioRED does, LitCoin
-        # test does not); a NOT pair is never novel.
-        if gold is None or novel is None or not getattr(example, "novel_known", True):
+        # test does not): unknown (None) stays None, never False; a NOT pair is never novel.
+        if gold is None or novel is None:
             gold_novel = None
         else:
             gold_novel = bool(novel) and gold != NOT_LABEL

@@ -6,8 +6,11 @@ config's top-level ``task`` key names one. A new task is a new module here plus 
 """
 
 from relx.tasks._protocol import Task, get_task, register_task, task_names
+from relx.tasks._novelty import NOVELTY_LABELS, NOVELTY_TASK, NoveltyTask
 from relx.tasks._relation import RELATION_TASK, RelationTask
 
 register_task(RELATION_TASK)
+register_task(NOVELTY_TASK)
 
-__all__ = ["Task", "get_task", "register_task", "task_names", "RelationTask", "RELATION_TASK"]
+__all__ = ["Task", "get_task", "register_task", "task_names", "RelationTask", "RELATION_TASK",
+           "NoveltyTask", "NOVELTY_TASK", "NOVELTY_LABELS"]

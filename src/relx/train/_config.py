@@ -303,6 +303,12 @@ class CVConfig(_Section):
         None, ge=2, description="Number of folds; None = data.n_splits (or the split file count)."
     )
     folds: list[int] | None = Field(None, description="Folds to run; None = all of them.")
+    tasks: list[str] | None = Field(
+        None,
+        description="Tasks trained per fold on identical folds (relx.tasks), e.g. [relation, "
+        "novelty]: the config's own task in DIR/fold_k/, every other one as a CV directory of "
+        "its own in DIR/<task>/ (e.g. DIR/novelty/fold_k/); None = only the config's task.",
+    )
 
 
 class TrackingConfig(_Section):
@@ -687,6 +693,11 @@ def _check_task(config: RelxConfig, origin: _Origin) -> list[str]:
         task = get_task(config.task)
     except RelxError as error:
         return [f"{origin.where('task')}: {error.message.split(': ', 1)[1]}"]
+    for name in config.cv.tasks or []:  # checked before fold 0 trains, not after
+        try:
+            get_task(name)
+        except RelxError as error:
+            return [f"{origin.where('cv.tasks')}: {error.message.split(': ', 1)[1]}"]
     if config.data.labels is None:
         return []
     try:

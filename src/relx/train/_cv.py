@@ -19,6 +19,8 @@ Layout of a CV directory (names from :mod:`relx.rundir`)::
       logs/fold_{k}.log    worker output (subprocess modes) or the traceback of a failed fold
       fold_{k}/            a complete relx run directory
       cv_summary.json      CV_SUMMARY_FILE
+      novelty/             with ``cv.tasks: [relation, novelty]``: the novelty task's CV
+                           directory on the same folds (relx.train._cv_tasks)
 
 Resumable: a fold whose ``COMPLETE`` marker exists is not trained again; an unfinished fold
 with a ``last`` checkpoint resumes from it.
@@ -58,6 +60,7 @@ from relx.train._config import (
     load_config,
     val_split_index,
 )
+from relx.train._cv_tasks import other_tasks, task_cv_config
 from relx.train._launch import Job, JobResult, parse_gpus, run_jobs
 from relx.train._presets import resolve_config_path, resolve_package_path
 
@@ -147,6 +150,9 @@ def run_positive_labels(run_dir: Path) -> tuple[str, ...]:
         return POSITIVE_LABELS
     config = load_config(path)
     task = get_task(config.task)
+    scored = getattr(task, "scored_labels", None)  # novelty: F1 of Novel, not of both classes
+    if scored:
+        return tuple(scored)
     return tuple(lab for lab in task.labels(config.data.labels) if lab != task.negative_label)
 
 
@@ -453,6 +459,11 @@ def cross_validate(
                 on_event("end", outcome)
 
     summary = _summarize_dir(out, wanted, outcomes)
+    for task in other_tasks(cfg):  # cv.tasks: the same folds for each further task
+        summary.setdefault("tasks", {})[task.short_name] = cross_validate(
+            task_cv_config(cfg, task), out_dir=out / task.short_name, folds=wanted, gpus=gpus,
+            processes=processes, cpu=cpu, progress=progress, train_fn=train_fn,
+            on_event=on_event)
     cv_info["status"] = "complete" if not summary["failed_folds"] else "failed"
     cv_info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     atomic_write_json(out / CV_SUMMARY_FILE, summary)
