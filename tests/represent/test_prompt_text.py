@@ -100,3 +100,16 @@ def test_prompt_smollm2_gguf_chat_template(pah_example) -> None:
     a, b = encoded.entity_token_index
     assert "@" in tok.convert_ids_to_tokens(encoded.input_ids[a])
     assert "#" in tok.convert_ids_to_tokens(encoded.input_ids[b])
+
+
+def test_prompt_asks_the_tasks_question() -> None:
+    from relx.represent import build_prompt
+    from relx.tasks import get_task
+
+    novelty = get_task("novelty")
+    text = build_prompt("[A] x [/A] and [B] y [/B]", subject="x", object="y",
+                        labels=novelty.labels(None), question=novelty.prompt_question)
+    assert novelty.prompt_question in text
+    assert get_task("relation").prompt_question not in text
+    default = build_prompt("t", subject="x", object="y", labels=["NOT", "Bind"])
+    assert get_task("relation").prompt_question in default

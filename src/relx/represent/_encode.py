@@ -360,6 +360,7 @@ def encode_examples(
     max_length_tokens: int | None = 512,
     truncation: Literal["entity_aware", "right"] = "entity_aware",
     chat_template: bool | None = None,
+    question: str | None = None,
 ) -> EncodingResult:
     """Turn pair examples into model inputs (token ids, label id, entity token positions).
 
@@ -376,6 +377,8 @@ def encode_examples(
             (plain cut at the end, as transformers does: only to measure what it loses).
         chat_template: Frame the prompt with the tokenizer's chat template (``None``: when
             the tokenizer has one and ``prompt`` is on).
+        question: The task's question line in the prompt (``relx.tasks``:
+            ``Task.prompt_question``); ``None`` = the relation task's.
 
     Returns:
         The encoded examples in input order and the truncation counts.
@@ -407,7 +410,7 @@ def encode_examples(
         )
     label_ids = _label_ids(examples, labels)
     template = build_prompt_template(
-        tokenizer, prompt=prompt, labels=labels, chat_template=chat_template
+        tokenizer, prompt=prompt, labels=labels, chat_template=chat_template, question=question
     )
 
     items: list[_Input] = []

@@ -16,19 +16,27 @@ from relx.errors import ConfigError
 
 __all__ = [
     "PROMPT_HEAD",
+    "PROMPT_FORMAT",
+    "RELATION_QUESTION",
     "PromptTemplate",
     "build_prompt",
     "build_prompt_template",
 ]
 
-#: docs/formats.md §3; ``{labels}`` is the comma-separated label list.
-PROMPT_HEAD = (
+#: The relation task's question line (docs/formats.md §3); a task may ask another one
+#: (``relx.tasks``: ``Task.prompt_question``).
+RELATION_QUESTION = "Determine the relation between the subject and object from these types:"
+#: docs/formats.md §3; ``{question}`` is the task's question, ``{labels}`` the comma-separated
+#: label list.
+PROMPT_FORMAT = (
     "You are a biomedical relation extraction model.\n"
-    "Determine the relation between the subject and object from these types:\n"
+    "{question}\n"
     "{labels}\n"
     "\n"
     "Text: "
 )
+#: The relation task's prompt head (``{labels}`` left to fill).
+PROMPT_HEAD = PROMPT_FORMAT.replace("{question}", RELATION_QUESTION)
 #: The tail that truncation must never cut (the users' 256-token limit cut it off).
 PROMPT_TAIL = "\nSubject: {subject}\nObject: {object}"
 
@@ -37,8 +45,13 @@ PROMPT_TAIL = "\nSubject: {subject}\nObject: {object}"
 _SENTINEL = "\u2063RELX_CONTENT\u2063"
 
 
+def _head(labels: Sequence[str], question: str | None) -> str:
+    return PROMPT_FORMAT.format(question=question or RELATION_QUESTION, labels=", ".join(labels))
+
+
 def build_prompt(
-    marked_text: str, *, subject: str, object: str, labels: Sequence[str]  # noqa: A002
+    marked_text: str, *, subject: str, object: str, labels: Sequence[str],  # noqa: A002
+    question: str | None = None,
 ) -> str:
     """The instruction prompt around ``marked_text`` (without any chat template).
 
@@ -47,9 +60,10 @@ def build_prompt(
         subject: Surface form of A's first mention.
         object: Surface form of B's first mention.
         labels: The label list in the configured order.
+        question: The task's question line (default: the relation task's).
     """
     return (
-        PROMPT_HEAD.format(labels=", ".join(labels))
+        _head(labels, question)
         + marked_text
         + PROMPT_TAIL.format(subject=subject, object=object)
     )
@@ -94,6 +108,7 @@ def build_prompt_template(
     prompt: bool,
     labels: Sequence[str],
     chat_template: bool | None = None,
+    question: str | None = None,
 ) -> PromptTemplate:
     """Decide how inputs are framed for ``tokenizer``.
 
@@ -104,6 +119,7 @@ def build_prompt_template(
         chat_template: Use the tokenizer's chat template (``None``: when it has one and
             ``prompt`` is on). The template gets one user message and
             ``add_generation_prompt=True``, as at chat time.
+        question: The task's question line (default: the relation task's).
 
     Raises:
         ConfigError: ``[E203]`` chat template requested but the tokenizer has none, or it
@@ -117,7 +133,7 @@ def build_prompt_template(
                 code="E203",
             )
         return PromptTemplate("", "", "", chat_template=False, add_special_tokens=True)
-    head = PROMPT_HEAD.format(labels=", ".join(labels))
+    head = _head(labels, question)
     use_chat = _has_chat_template(tokenizer) if chat_template is None else chat_template
     if not use_chat:
         return PromptTemplate(head, PROMPT_TAIL, "", chat_template=False, add_special_tokens=True)

@@ -377,6 +377,7 @@ def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> 
     """
     from relx.models import build_classifier
     from relx.represent import marker_tokens
+    from relx.tasks import get_task
 
     m = config.model
     markers: tuple[str, ...] = (
@@ -407,6 +408,8 @@ def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> 
         "use_chat_template": config.represent.use_chat_template,
         "context": config.data.context,
         "padding_side": "right",
+        # The task's question line of the instruction prompt (relx.tasks).
+        "prompt_question": get_task(config.task).prompt_question,
     }
     trainable, total = model.parameter_counts()
     notes.append(f"parameters: {trainable:,} trainable of {total:,} "
@@ -446,6 +449,7 @@ def encode_inputs(
         labels=list(labels),
         max_length_tokens=r.max_length_tokens,
         chat_template=None if r.use_chat_template else False,
+        question=task.prompt_question,
     )
     train_enc = encode_examples(data.train, built.tokenizer, **enc_args)
     val_enc = encode_examples(data.val, built.tokenizer, **enc_args)
