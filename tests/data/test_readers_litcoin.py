@@ -116,3 +116,21 @@ def test_readers_litcoin_short_row_is_e101_and_skipped(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         read_corpus(folder, log=ProblemLog(strict=True))
     assert info.value.path == str(folder / "entities_train.csv")  # the -1 id comes first
+
+
+def test_readers_litcoin_placeholder_named_by_a_relation_is_a_concept(tmp_path: Path) -> None:
+    """LitCoin's training files have gold relations naming the concept -1: keep them."""
+    folder = _triple(tmp_path / "lc")
+    (folder / "relations_train.csv").write_text(
+        RELATIONS + "2\t1001\tNegative_Correlation\t-1\tD009369\tNovel\n", encoding="utf-8")
+    log = ProblemLog()
+    docs = read_corpus(folder, log=log)
+    assert docs[0].mentions[2] == Mention(17, 24, "Aspirin", "ChemicalEntity", ("-1",))
+    assert Relation("Negative_Correlation", "-1", "D009369", True) in docs[0].relations
+    placeholder = [p for p in log.problems if p.code == "E110"]
+    assert len(placeholder) == 1 and "kept as a concept ID" in placeholder[0].message
+    from relx.data import build_pairs
+
+    positives = {(p.entity_a_id, p.entity_b_id, p.label) for p in build_pairs(docs, context="document")
+                 if p.label != "NOT"}
+    assert any("-1" in (a, b) and label == "Negative_Correlation" for a, b, label in positives)

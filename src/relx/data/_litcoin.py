@@ -6,8 +6,13 @@ delimiter is used (not ``str.split``) because pandas-written exports quote field
 contain quotes. Entity offsets index ``title + " " + abstract`` like PubTator's.
 
 Known oddities of the real files (a relation of an entity with itself, an entity id
-``-1``) are reported, never fatal: ``-1`` is read as "no concept" (E110), a self-pair is
-dropped by the shared check (E107).
+``-1``) are reported, never fatal. ``-1`` is LitCoin's placeholder for "no concept", except
+where a relation of the same abstract names ``-1``: in the training files five gold
+relations of one abstract do, and all the mentions carrying ``-1`` there are the same
+chemical. So ``-1`` is read as "no concept" unless a relation of its abstract names it; then
+it is kept as an ordinary concept ID, so those relations keep their positive pair (as in the
+users' pipeline). Both cases are reported (E110). A self-pair is dropped by the shared
+check (E107).
 """
 
 from __future__ import annotations
@@ -74,6 +79,21 @@ def _rows(
             yield start, {name: cols[i] for name, i in index.items()}
 
 
+def _abstracts_naming_placeholder(relations: Path | None) -> set[str]:
+    """Abstracts with a relation that names the concept ``-1`` (a quiet pre-scan).
+
+    Read before the entities so each ``-1`` is settled, and reported, where it stands;
+    problems of the relations file are reported by the main pass, not here.
+    """
+    if relations is None:
+        return set()
+    return {
+        row["abstract_id"].strip()
+        for _, row in _rows(relations, _RELATION_COLS, ProblemLog())
+        if _LITCOIN_NO_ID in (row["entity_1_id"].strip(), row["entity_2_id"].strip())
+    }
+
+
 def read_litcoin(
     abstracts: str | os.PathLike[str],
     *,
@@ -118,6 +138,8 @@ def read_litcoin(
         relation_lines[doc_id] = []
 
     epath = Path(entities) if entities is not None else None
+    rpath = Path(relations) if relations is not None else None
+    named_placeholder = _abstracts_naming_placeholder(rpath)
     if epath is not None:
         for line, row in _rows(epath, _ENTITY_COLS, log):
             doc_id = row["abstract_id"].strip()
@@ -134,7 +156,11 @@ def read_litcoin(
                            line=line, doc_id=doc_id)
                 continue
             ids = split_concept_ids(row["entity_ids"])
-            if _LITCOIN_NO_ID in ids:
+            if _LITCOIN_NO_ID in ids and doc_id in named_placeholder:
+                log.report("E110", f"entity id {_LITCOIN_NO_ID} for mention "
+                           f"{row['mention']!r} kept as a concept ID: relations of abstract "
+                           f"{doc_id} name it", path=str(epath), line=line, doc_id=doc_id)
+            elif _LITCOIN_NO_ID in ids:
                 log.report("E110", f"entity id {_LITCOIN_NO_ID} (LitCoin's placeholder) for "
                            f"mention {row['mention']!r}; read as a mention without concept",
                            path=str(epath), line=line, doc_id=doc_id)
@@ -143,7 +169,6 @@ def read_litcoin(
             doc.mentions.append(Mention(start, end, row["mention"], etype, ids))
             mention_lines[doc_id].append(line)
 
-    rpath = Path(relations) if relations is not None else None
     if rpath is not None:
         for line, row in _rows(rpath, _RELATION_COLS, log):
             doc_id = row["abstract_id"].strip()

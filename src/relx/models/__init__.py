@@ -23,6 +23,11 @@ from relx.models._classifier import (
 )
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
 from relx.models._heads import DECODER_HEADS, ENCODER_HEADS, HEADS, ClassificationHead
+from relx.models._inference import (
+    ProbabilityChunk,
+    iter_probabilities,
+    predict_probabilities,
+)
 from relx.models._info import MODEL_FORMAT_VERSION, MODEL_INFO_FILE, ModelInfo
 from relx.models._pooling import (
     first_token_index,
@@ -32,6 +37,9 @@ from relx.models._pooling import (
 )
 
 __all__ = [
+    "iter_probabilities",
+    "predict_probabilities",
+    "ProbabilityChunk",
     "build_classifier",
     "load_classifier",
     "detect_kind",

@@ -2,10 +2,18 @@
 
 ``PairExample`` (``relx.data``) -> :func:`render_example` (markers) -> :func:`encode_examples`
 (prompt/chat template, tokens, entity-aware truncation) -> :func:`collate_padded` or
-:func:`collate_packed` (the batch contract of docs/architecture.md) -> ``relx.models``.
+:func:`collate_packed` (the batch contract of docs/architecture.md), chosen once per run by a
+batching mode (:func:`get_batching`) -> ``relx.models``.
 """
 
 from relx.represent._batch import collate_packed, collate_padded, length_grouped_batches
+from relx.represent._batching import (
+    BatchingMode,
+    PaddedBatching,
+    batching_names,
+    get_batching,
+    register_batching,
+)
 from relx.represent._encode import (
     IGNORE_LABEL,
     EncodedExample,
@@ -32,6 +40,11 @@ from relx.represent._prompt import (
 )
 
 __all__ = [
+    "BatchingMode",
+    "PaddedBatching",
+    "batching_names",
+    "get_batching",
+    "register_batching",
     "IGNORE_LABEL",
     "PROMPT_HEAD",
     "REPRESENTATIONS",
