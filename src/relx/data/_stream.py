@@ -68,7 +68,9 @@ def expand_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     for raw in paths:
         text = os.fspath(raw)
         p = Path(text)
-        if p.is_dir():
+        if p.is_dir() and _is_litcoin_folder(p):
+            add(p)  # a LitCoin triple is read as one unit
+        elif p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file()
                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
@@ -126,6 +128,18 @@ def _detect(path: Path) -> str:
             raise DataError(f"cannot read as gzip ({error}); expected a gzip-compressed or "
                             "plain corpus file", path=str(path), code="E109") from None
     return format_from_head(head.decode("utf-8-sig", errors="replace"), path)
+
+
+def _is_litcoin_folder(folder: Path) -> bool:
+    from relx.data._read import litcoin_role
+
+    return any(litcoin_role(f) for f in sorted(folder.iterdir()) if f.is_file())
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    return path.stat().st_size
 
 
 class _ShiftedLog(ProblemLog):
@@ -408,7 +422,7 @@ class DocumentStream:
         self.log = log if log is not None else ProblemLog()
         self.dedupe = dedupe
         self.keep = keep
-        self.total_bytes = sum(f.stat().st_size for f in self.files)
+        self.total_bytes = sum(_size(f) for f in self.files)
         self._done_bytes = 0
         self._current: IO[bytes] | None = None
         self.n_read = 0  # documents read from the files (before keep/dedupe)
@@ -423,7 +437,9 @@ class DocumentStream:
         return self._done_bytes + current
 
     def format_of(self, path: Path) -> str:
-        """The format ``path`` is read as."""
+        """The format ``path`` is read as (a folder in the inputs is a LitCoin triple)."""
+        if path.is_dir():
+            return "litcoin"
         return self.format or _detect(path)
 
     def _file_documents(self, path: Path) -> Iterator[Document]:
@@ -464,7 +480,7 @@ class DocumentStream:
                         continue
                     seen[doc.doc_id] = (doc.source, doc.line)
                 yield doc
-            self._done_bytes += path.stat().st_size
+            self._done_bytes += _size(path)
 
 
 def iter_documents(

@@ -67,7 +67,7 @@ def input_identity(files: list[Path]) -> list[dict[str, Any]]:
     """
     out = []
     for f in files:
-        stat = f.stat()
+        stat = f.stat()  # a LitCoin folder: the folder's own entry (changes with its files)
         out.append({"path": str(f.resolve()), "size": stat.st_size,
                     "mtime_ns": stat.st_mtime_ns})
     return out
