@@ -101,7 +101,7 @@ def test_pubtator_problem_lines_are_the_files_own(tmp_path: Path) -> None:
     read_corpus([path], log=whole)
     assert [d.line for d in docs] == [1, 5]
     assert [(p.code, p.line) for p in streamed.problems] == [
-        (p.code, p.line) for p in whole.problems] == [("E101", 7)]
+        (p.code, p.line) for p in whole.problems] == [("E105", 7)]
 
 
 def test_malformed_bioc_json_names_file_and_line(tmp_path: Path) -> None:
