@@ -300,9 +300,9 @@ class _JsonDocumentArray:
             try:
                 value, end = self.decoder.raw_decode(self.buffer, self.pos)
             except json.JSONDecodeError as exc:
+                line = self.line + self.buffer.count("\n", 0, exc.pos)  # before compacting
                 if self._more(at_least=len(self.buffer)):  # maybe only cut: read more, retry
                     continue
-                line = self.line + self.buffer.count("\n", 0, exc.pos)
                 raise DataError(f"not valid JSON ({exc.msg}); expected a BioC JSON collection",
                                 path=str(self.path), line=line, code="E109") from None
             # A number at the very end of the buffer may continue in the next block.
