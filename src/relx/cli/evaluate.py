@@ -236,12 +236,12 @@ def _print_comparison(comparison: dict[str, Any], target: Path, other: Path) -> 
     console.print(table)
 
 
-def _uses_directory_layout(inputs: list[str], out: Path, shard: str | None) -> bool:
+def _uses_directory_layout(out: str, shard: str | None) -> bool:
     """The rule of ``relx predict --help``: which output layout a command line gets."""
     import os
 
     launched = int(os.environ.get("WORLD_SIZE", "1") or 1) > 1
-    return bool(shard) or launched or out.is_dir() or str(out).endswith(("/", os.sep))
+    return bool(shard) or launched or Path(out).is_dir() or out.endswith(("/", os.sep))
 
 
 def _needs_streaming(inputs: list[str]) -> bool:
@@ -274,8 +274,8 @@ def predict_cli(
         None, help="Corpus files, folders or quoted glob patterns: PubTator, BioC XML/JSON "
         "(gzipped or not), LitCoin, split JSON.",
     ),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file, or directory (ends with "
-                             "'/' or exists) for the streaming layout."),
+    out: str = typer.Option(..., "--out", "-o", help="Output file, or directory (ends with "
+                            "'/' or exists) for the streaming layout."),
     output_format: str = typer.Option(
         "pubtator", "--format", "-f",
         help="Output format: pubtator, bioc_xml, bioc_json (relations with a score) or jsonl "
@@ -325,6 +325,8 @@ def predict_cli(
     from relx.cli._app import console
     from relx.errors import ConfigError
 
+    out_text = out  # a trailing '/' (directory layout) is lost in a Path
+    out = Path(out)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if merge is not None:
         from relx.evaluate import merge_predictions
@@ -344,8 +346,8 @@ def predict_cli(
     if run is None or not inputs:
         raise ConfigError("relx predict needs RUN and at least one input; expected e.g. relx "
                           "predict runs/q0 Dev.PubTator --out dev.pred.pubtator", code="E508")
-    if _uses_directory_layout(inputs, out, shard) or _needs_streaming(inputs):
-        _predict_streaming(run, inputs, out=out, output_format=output_format,
+    if _uses_directory_layout(out_text, shard) or _needs_streaming(inputs):
+        _predict_streaming(run, inputs, out=out_text, output_format=output_format,
                            input_format=input_format, threshold=threshold,
                            batch_size=batch_size, device=device, shard=shard, window=window,
                            progress=progress, json_out=json_out)
@@ -371,7 +373,7 @@ def predict_cli(
                       "skipped; run `relx data check` on the inputs for details")
 
 
-def _predict_streaming(run: Path, inputs: list[str], *, out: Path, json_out: bool,
+def _predict_streaming(run: Path, inputs: list[str], *, out: str, json_out: bool,
                        **options: Any) -> None:
     """The streaming layout (into ``out``, or into ``out.parts/`` merged into file ``out``)."""
     import shutil
@@ -379,8 +381,8 @@ def _predict_streaming(run: Path, inputs: list[str], *, out: Path, json_out: boo
     from relx.cli._app import console
     from relx.evaluate import STREAM_IDENTITY_FILE, merge_predictions, predict_stream
 
-    to_file = not _uses_directory_layout(inputs, out, options["shard"])
-    directory = Path(f"{out}.parts") if to_file else out
+    to_file = not _uses_directory_layout(out, options["shard"])
+    directory = Path(f"{out}.parts") if to_file else Path(out)
     summary = predict_stream(run, inputs, out_dir=directory, **options)
     if to_file:
         summary["merged"] = merge_predictions(directory, out)
