@@ -152,7 +152,11 @@ def claim_directory(out_dir: Path, identity: dict[str, Any]) -> None:
                      f"{out_dir}) to start over",
             )
         return
-    if out_dir.is_dir() and any(out_dir.iterdir()):
+    # Ranks started together may see each other's shard folders or temporary identity file.
+    foreign = [p for p in out_dir.iterdir() if not (
+        p.name.startswith("shard-") or p.name.startswith(f".{IDENTITY_FILE}.")
+        or p.name == IDENTITY_FILE)] if out_dir.is_dir() else []
+    if foreign:
         raise RunDirError(f"--out {out_dir} is a non-empty directory without {IDENTITY_FILE}; "
                           "expected a new or empty directory (or one a previous `relx "
                           "predict` wrote)", code="E610", hint="pick a new --out")
