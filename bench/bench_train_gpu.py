@@ -21,7 +21,7 @@ width) in bf16 with LoRA r=16 on all linear layers and relx's ``last_token`` hea
 (``RelationClassifier``), trained with AdamW for the same random sample of BioRED pairs two
 ways: the users' setup (every input padded to 512, 8 per batch) and relx's length-grouped
 batches under a 4096-token budget (the same worst-case memory: 8 x 512). Lengths are the
-real token lengths of the instruction prompt (formats.md §3, typed punct markers) of BioRED
+real token lengths of the instruction prompt (docs/formats.md §3, typed punct markers) of BioRED
 multi-sentence pairs, measured with MiniLM's WordPiece tokenizer (the Llama tokenizer is not
 available offline) plus ``CHAT_TEMPLATE_TOKENS`` for Llama-3.1's chat framing; both modes
 cap inputs at 512 so they train on the same tokens. Token ids are random: weights are random
@@ -47,7 +47,7 @@ from typing import Any
 #: Llama-3.1's chat template adds a system header (date lines) and role headers around the
 #: user message: about 30 tokens for a single-turn prompt with add_generation_prompt.
 CHAT_TEMPLATE_TOKENS = 30
-#: The users' setup (origin document): inputs padded to 512, fixed batches.
+#: The users' setup (docs/origin.md): inputs padded to 512, fixed batches.
 PAD_LENGTH = 512
 PAD_BATCH = 8
 #: relx's budget: the same worst case as PAD_BATCH x PAD_LENGTH, so the same peak memory.

@@ -4,7 +4,8 @@ User mistakes (a bad file, a bad config value, a missing run directory) raise a
 :class:`RelxError` subclass; the CLI prints its one-line message and exits 1 without a
 traceback. Any other exception is a bug in relx and keeps its traceback.
 
-Messages follow one formula: *location, expected, got, fix*.
+Messages follow one formula: *location, expected, got, fix*. Each code has one meaning,
+listed in :mod:`relx.error_codes` (docs/errors.md).
 """
 
 from __future__ import annotations

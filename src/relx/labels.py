@@ -1,4 +1,4 @@
-"""The label vocabulary of BioRED / LitCoin, in one place (formats.md §1)."""
+"""The label vocabulary of BioRED / LitCoin, in one place (docs/formats.md §1)."""
 
 from __future__ import annotations
 

@@ -17,9 +17,12 @@ Layout (all names are the constants below; JSON/YAML/JSONL/safetensors only, nev
       type_pair_mask.json      TYPE_PAIR_FILE: labels seen per entity-type pair (training)
       tensorboard/             TENSORBOARD_DIR: TensorBoard events (when enabled)
       COMPLETE                 COMPLETE_MARKER: written last; its absence = unfinished run
+      novelty/                 NOVELTY_DIR: the novelty model (task novelty) trained on the same
+                               data, a run directory of its own (docs/architecture.md)
 
 A CV directory holds ``cv.json`` (CV_FILE), ``cv_summary.json`` (CV_SUMMARY_FILE) and one run
-directory per fold, ``fold_{k}/``.
+directory per fold, ``fold_{k}/``; trained with ``cv.tasks: [relation, novelty]`` it also
+holds ``novelty/``, the novelty task's CV directory on the same folds (``novelty/fold_{k}/``).
 
 Every file is written atomically (``relx._io``) and ``COMPLETE`` is written last, so a crash
 never leaves a directory that looks finished.
@@ -46,6 +49,7 @@ __all__ = [
     "DATA_FILE",
     "TYPE_PAIR_FILE",
     "TENSORBOARD_DIR",
+    "NOVELTY_DIR",
     "fold_dir_name",
 ]
 
@@ -69,6 +73,7 @@ CV_SUMMARY_FILE = "cv_summary.json"
 DATA_FILE = "data.json"
 TYPE_PAIR_FILE = "type_pair_mask.json"
 TENSORBOARD_DIR = "tensorboard"
+NOVELTY_DIR = "novelty"
 
 
 def fold_dir_name(fold: int) -> str:

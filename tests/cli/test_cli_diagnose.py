@@ -51,7 +51,7 @@ def _train(config: dict, out: Path) -> None:
 
 
 def test_cli_train_then_doctor_and_diff_origin_configs(tmp_path):
-    """Two real relx runs configured like the origin's scripts (kept tiny: 16 pairs, 1 epoch)."""
+    """Two real relx runs set up like docs/origin.md's scripts (tiny: 16 pairs, 1 epoch)."""
     _, _, val = zoo_helpers.write_origin_runs(tmp_path / "data")
     train = json.loads((tmp_path / "data" / "train.json").read_text())[:16]
     (tmp_path / "data" / "train16.json").write_text(json.dumps(train))

@@ -1,4 +1,4 @@
-"""The pair builder against formats.md §2, on documents built in code."""
+"""The pair builder against docs/formats.md §2, on documents built in code."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ BIORED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "biore
 pytestmark = pytest.mark.skipif(not (BIORED / "Dev.PubTator").exists(),
                                 reason="BioRED data not available")
 
-#: formats.md §1, counted on the raw files (self-relations included).
+#: docs/formats.md §1, counted on the raw files (self-relations included).
 TYPE_COUNTS = {"Association": 2752, "Positive_Correlation": 1441, "Negative_Correlation": 979,
                "Bind": 80, "Cotreatment": 41, "Comparison": 33, "Drug_Interaction": 11,
                "Conversion": 3}

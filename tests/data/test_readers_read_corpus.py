@@ -61,7 +61,7 @@ def test_readers_read_corpus_forced_format_and_errors(tmp_path: Path) -> None:
     assert len(read_corpus([path], format="pubtator")) == 1
     with pytest.raises(DataError, match="format='csv'") as info:
         read_corpus(path, format="csv")
-    assert info.value.code == "E109"
+    assert info.value.code == "E118"
     with pytest.raises(DataError) as info:
         read_corpus(tmp_path / "missing.PubTator")
     assert info.value.code == "E109"

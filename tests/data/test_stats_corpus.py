@@ -15,12 +15,11 @@ from relx.data import (
     build_pairs,
     compare_stats,
     corpus_stats,
-    length_stats,
     load_stats_input,
-    load_tokenizer,
     write_synthetic_corpus,
 )
 from relx.errors import DataError
+from relx.represent import length_stats, load_tokenizer
 
 
 def _doc() -> Document:

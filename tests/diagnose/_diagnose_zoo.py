@@ -85,14 +85,14 @@ def make_checkpoint(
     peft_model.peft_config["default"].base_model_name_or_path = str(base_dir)
     if train:
         _train_steps(peft_model, tok)
-    # peft saves resized embeddings by itself since 0.7; the origin's run did not (older peft,
+    # peft saves resized embeddings by itself since 0.7; docs/origin.md's run did not (older peft,
     # custom save), which is the broken case to reproduce.
     peft_model.save_pretrained(out, save_embedding_layers=bool(save_embeddings))
     tok.save_pretrained(out)
     return out
 
 
-# --- two hand-written run directories configured like the origin document's scripts ---------
+# --- two hand-written run directories configured like docs/origin.md's scripts ------------
 
 _WORDS = ("the protein was expressed in tumour tissue and correlated with poor outcome in a large "
           "cohort of patients treated with standard chemotherapy over several years ").split()

@@ -1,4 +1,4 @@
-"""relx diff on two runs configured like the origin document's two scripts."""
+"""relx diff on two runs configured like the two scripts of docs/origin.md."""
 
 from __future__ import annotations
 

@@ -161,7 +161,7 @@ def test_shard_split_depends_on_ids_not_files_and_composes_with_ranks() -> None:
     assert all(len(o) == 1 for o in owners) and {o[0] for o in owners} == {0, 1, 2, 3}
     assert parse_shard("1/4") == Shard(1, 4)
     for bad in ("4/4", "1-4", "0/0"):
-        with pytest.raises(ConfigError, match="E509"):
+        with pytest.raises(ConfigError, match="E510"):
             parse_shard(bad)
     assert resolve_shard(None, {"RANK": "2", "WORLD_SIZE": "4"}) == Shard(2, 4)
     assert resolve_shard("1/3", {"RANK": "1", "WORLD_SIZE": "2"}) == Shard(3, 6)
@@ -173,17 +173,17 @@ def test_resume_with_other_arguments_is_refused(
 ) -> None:
     out = tmp_path / "p"
     predict_stream(run, [corpus["gz"]], out_dir=out, shard="0/2", **_options())
-    with pytest.raises(RunDirError, match="E608.*threshold differs"):
+    with pytest.raises(RunDirError, match="E618.*threshold differs"):
         predict_stream(run, [corpus["gz"]], out_dir=out, shard="0/2",
                        **{**_options(), "threshold": 0.9})
-    with pytest.raises(RunDirError, match="E608.*n_shards differs"):
+    with pytest.raises(RunDirError, match="E618.*n_shards differs"):
         predict_stream(run, [corpus["gz"]], out_dir=out, shard="0/3", **_options())
-    with pytest.raises(RunDirError, match="E608.*inputs differ"):
+    with pytest.raises(RunDirError, match="E618.*inputs differ"):
         predict_stream(run, [corpus["pubtator"]], out_dir=out, shard="0/2", **_options())
-    with pytest.raises(RunDirError, match="E609.*1 of 2 shards are not finished"):
+    with pytest.raises(RunDirError, match="E619.*1 of 2 shards are not finished"):
         merge_predictions(out, tmp_path / "x.jsonl")
     (tmp_path / "file").write_text("x")
-    with pytest.raises(RunDirError, match="E610"):
+    with pytest.raises(RunDirError, match="E614"):
         predict_stream(run, [corpus["gz"]], out_dir=tmp_path / "file", **_options())
 
 
@@ -235,4 +235,4 @@ def test_cli_layout_rule_directory_then_merge_and_glob_to_one_file(
     result = runner.invoke(app, ["predict", str(run), str(corpus["gz"]), "--out",
                                  str(out_dir), "--shard", "5/2", "--no-progress"])
     assert result.exit_code == 1 and isinstance(result.exception, ConfigError)
-    assert "E509" in str(result.exception)
+    assert "E510" in str(result.exception)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from relx.data import PairExample
 
-#: formats.md §3's example sentence: A = PAH (gene), B = phenylketonuria (disease).
+#: docs/formats.md §3's example sentence: A = PAH (gene), B = phenylketonuria (disease).
 PAH_TEXT = "Phenylalanine hydroxylase (PAH) deficiency results in phenylketonuria."
 
 #: A minimal ChatML-like template: enough to check that prompts go through the template.

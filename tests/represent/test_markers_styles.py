@@ -1,4 +1,4 @@
-"""Each marker style writes exactly the strings of formats.md §3."""
+"""Each marker style writes exactly the strings of docs/formats.md §3."""
 
 from __future__ import annotations
 

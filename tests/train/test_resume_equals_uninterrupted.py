@@ -73,10 +73,10 @@ def test_resume_refuses_without_checkpoint_and_fresh_run_refuses_existing(tmp_pa
     from relx.train._run import RunWriter
 
     (tmp_path / "empty").mkdir()
-    with pytest.raises(RunDirError, match=r"\[E603\].*nothing to resume"):
+    with pytest.raises(RunDirError, match=r"\[E610\].*nothing to resume"):
         RunWriter(tmp_path / "empty").start(resume=True)
     RunWriter(tmp_path / "run").start(resume=False)
-    with pytest.raises(RunDirError, match=r"\[E602\].*already holds a run"):
+    with pytest.raises(RunDirError, match=r"\[E609\].*already holds a run"):
         RunWriter(tmp_path / "run").start(resume=False)
 
 

@@ -47,9 +47,9 @@ def _root(
 
 def _register_all() -> None:
     # Imported here so that `relx --help` lists every command; each module stays small.
-    from relx.cli import cv, data, diagnose, evaluate, train
+    from relx.cli import cv, data, diagnose, errors, evaluate, train
 
-    for module in (data, train, cv, evaluate, diagnose):
+    for module in (data, train, cv, evaluate, diagnose, errors):
         module.register(app)
 
 
@@ -83,6 +83,8 @@ def main() -> None:
         result = app(standalone_mode=False)
         # In non-standalone mode typer *returns* the code of a `typer.Exit(n)` raised by a
         # command (e.g. `relx doctor` exiting 1 on a failed check) instead of exiting.
+        if result == 130:  # Ctrl-C: click turned the KeyboardInterrupt into a return code
+            raise KeyboardInterrupt
         if isinstance(result, int) and result != 0:
             sys.exit(result)
     except RelxError as error:
@@ -98,16 +100,47 @@ def main() -> None:
         sys.exit(1)
     except typer.Exit as done:
         sys.exit(done.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
+    except (typer.Abort, KeyboardInterrupt):
+        from rich.markup import escape
+
+        err_console.print(escape(interrupted_message()), highlight=False, soft_wrap=True)
         sys.exit(130)
     except SystemExit:
         raise
     except Exception as click_error:  # click usage errors carry their own formatting
         if isinstance(click_error, _click_exception_types()):
             click_error.show()
-            sys.exit(click_error.exit_code)
+            # A path that does not exist is a user mistake like any other: exit 1, as the
+            # README promises (click's own code for usage errors is 2).
+            missing = "does not exist" in click_error.format_message()
+            sys.exit(1 if missing else click_error.exit_code)
         raise
+
+
+def interrupted_message() -> str:
+    """One line for Ctrl-C: which directory was being written, and how to go on.
+
+    The directories come from the locks this process holds (relx._lock): a run directory,
+    a CV directory or a folds folder; ``sys.argv`` gives the command to repeat.
+    """
+    import shlex
+
+    from relx._lock import held_locks
+
+    held = held_locks()
+    if not held:
+        return "interrupted (Ctrl-C); nothing was being written"
+    lock = held[0]
+    args = sys.argv[1:]
+    if lock.kind == "train":
+        again = ["relx", *args] if "--resume" in args else ["relx", *args, "--resume"]
+        return (f"interrupted (Ctrl-C): run {lock.directory} is unfinished; its last "
+                f"checkpoint (if any) is kept; resume: {shlex.join(again)}")
+    if lock.kind == "cv":
+        return (f"interrupted (Ctrl-C): CV {lock.directory} is unfinished; finished folds are "
+                f"kept and skipped; resume: {shlex.join(['relx', *args])}")
+    return (f"interrupted (Ctrl-C) while writing {lock.directory} ({lock.kind}); nothing "
+            f"there is complete; run again: {shlex.join(['relx', *args])}")
 
 
 def _click_exception_types() -> tuple[type[Exception], ...]:

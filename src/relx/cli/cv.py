@@ -130,6 +130,8 @@ def cv_cli(
     processes: int = typer.Option(1, "--processes", min=1, help=_PROC_HELP),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
     json_out: bool = typer.Option(False, "--json", help="Print the CV summary as JSON."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty --out folder "
+                               "that holds no relx CV (its files may be overwritten)."),
 ) -> None:
     """Cross-validate: every fold of the users' rotation, one run directory each, one summary.
 
@@ -140,9 +142,13 @@ def cv_cli(
 
     Example: relx cv quickstart/minilm --set data.corpus_files=[synth.pubtator] --out runs/cv --folds 0,1
     """
+    from relx import rundir
+    from relx._guard import check_output_dir
     from relx.cli._app import console
-    from relx.train._cv import cross_validate
+    from relx.train import cross_validate
 
+    check_output_dir(out, what="a CV directory", force=force,
+                     is_relx_dir=lambda d: (d / rundir.CV_FILE).is_file())
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     summary = cross_validate(
         config, out_dir=out, overrides=list(overrides or []), folds=_parse_folds(folds),
@@ -185,10 +191,10 @@ def sweep_cli(
 
     from relx.cli._app import console, err_console
     from relx.errors import ConfigError
-    from relx.train._sweep import sweep
+    from relx.train import sweep
 
     if mode not in ("cv", "train"):
-        raise ConfigError(f"--mode must be cv or train; got {mode!r}", code="E420",
+        raise ConfigError(f"--mode must be cv or train; got {mode!r}", code="E422",
                           hint="--mode cv")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
@@ -255,7 +261,7 @@ def quickstart_cli(
     Example: relx quickstart --out relx-quickstart --folds 0,1 --set train.epochs=2
     """
     from relx.cli._app import console, err_console
-    from relx.train._cv import quickstart
+    from relx.train import quickstart
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if not json_out:

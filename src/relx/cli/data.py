@@ -18,8 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from relx.cli._app import console, err_console
-from relx.data._problems import ProblemLog
-from relx.data._synth import DEFAULT_SYNTH_DOCS
+from relx.data import DEFAULT_SYNTH_DOCS, ProblemLog
 
 __all__ = ["register", "data_app"]
 
@@ -53,7 +52,9 @@ def print_problems(log: ProblemLog, *, what: str = "input problems") -> None:
     counts = ", ".join(f"{code} x{n}" for code, n in sorted(log.counts().items()))
     err_console.print(f"[yellow]⚠ {len(log)} {what} reported and skipped[/] ({counts})",
                       highlight=False)
-    for problem in log.problems[:_SHOWN_PROBLEMS]:
+    # Lost pairs (E120) first: one such line matters more than hundreds of skipped spans.
+    ordered = sorted(log.problems, key=lambda problem: problem.code != "E120")
+    for problem in ordered[:_SHOWN_PROBLEMS]:
         err_console.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
     if len(log) > _SHOWN_PROBLEMS:
         err_console.print(f"  ... and {len(log) - _SHOWN_PROBLEMS} more (use --strict to stop "
@@ -83,6 +84,9 @@ def build_cli(
                                                "(pubtator, bioc_xml, bioc_json, litcoin, "
                                                "split_json); detected by default."),
     as_json: bool = typer.Option(False, "--json", help="Print the manifest as JSON."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty --out folder "
+                               "that relx did not write (no relx manifest.json); its "
+                               "split_k.json / manifest.json would be overwritten."),
 ) -> None:
     """Build entity pairs from corpora and write K document-level folds plus a manifest.
 
@@ -90,7 +94,7 @@ def build_cli(
     sources' SHA-256, the options and the counts; pmid_to_fold.json can be reused with
     --fold-file. Input problems are reported and skipped (or fatal with --strict).
     """
-    from relx.data._folds import build_folds
+    from relx.data import build_folds
 
     with Progress(TextColumn("building pairs"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True,
@@ -102,7 +106,8 @@ def build_cli(
 
         result = build_folds(inputs, out_dir=out, n_folds=folds, context=context, seed=seed,
                              stratify=stratify, fold_file=fold_file, strict=strict,
-                             splitter=splitter, format=input_format, progress=progress)
+                             splitter=splitter, format=input_format, progress=progress,
+                             force=force)
     print_problems(result.problems)
     if as_json:
         console.print_json(json.dumps(result.manifest))
@@ -134,7 +139,7 @@ def check_cli(
     Prints ✔/⚠/✘ lines and exits 1 on any ✘. Works on a bare folder of iKraph
     split_k.json files too (without hash checks).
     """
-    from relx.data._folds import check_folds
+    from relx.data import check_folds
 
     lines = check_folds(directory)
     failed = sum(line.status == "fail" for line in lines)
@@ -162,7 +167,7 @@ def synth_cli(
     BioRED-like structure (six entity types, composite IDs, '-' mentions, rare relation
     types, ~86% NOT pairs); one trigger phrase per relation type between the mentions.
     """
-    from relx.data._synth import write_synthetic_corpus
+    from relx.data import write_synthetic_corpus
 
     documents = write_synthetic_corpus(out, n_docs=docs, seed=seed, crlf=crlf)
     n_rel = sum(len(d.relations) for d in documents)
@@ -303,13 +308,8 @@ def stats_cli(
     --tokenizer (and --max-length) the rendered inputs are encoded as training would, to
     show their token lengths and the share truncated; --compare puts a second input beside.
     """
-    from relx.data._stats import (
-        compare_stats,
-        corpus_stats,
-        length_stats,
-        load_stats_input,
-        load_tokenizer,
-    )
+    from relx.data import compare_stats, corpus_stats, load_stats_input
+    from relx.represent import length_stats, load_tokenizer
 
     if max_length is not None and tokenizer is None:
         raise typer.BadParameter("--max-length needs --tokenizer", param_hint="--max-length")

@@ -52,9 +52,7 @@ def _print_scores(scores: dict[str, Any], title: str) -> None:
     row("pair protocol (iKraph)", pair, "bold")
     row("  any relation vs NOT", pair["pair_only"])
     for name, setting in scores["document"]["settings"].items():
-        label = {"pair": "pair", "pair_type": "pair+type", "pair_novelty": "pair+novelty",
-                 "all": "pair+type+novelty"}[name]
-        row(f"BioRED doc: {label}", setting)
+        row(f"BioRED doc: {_SETTING_NAMES[name]}", setting)
     if "inflated" in scores:
         inflated = scores["inflated"]
         table.add_row("INFLATED (gold-pos. only)",
@@ -66,8 +64,17 @@ def _print_scores(scores: dict[str, Any], title: str) -> None:
         f"macro F1 {pair['macro_f1']:.4f}",
         highlight=False,
     )
-    if not scores["document"]["novelty_scored"]:
-        console.print("[dim]novelty settings skipped: no predicted novelty in the file[/]")
+    document = scores["document"]
+    if not document["novelty_scored"]:
+        console.print("[dim]novelty settings skipped: no gold or no predicted novelty[/]")
+    elif document.get("novelty_unknown_gold") or document.get("novelty_missing_pred"):
+        console.print(
+            f"[dim]novelty settings: {document.get('novelty_unknown_gold', 0)} gold relations "
+            "of unknown novelty left out; "
+            f"{document.get('novelty_missing_pred', 0)} predicted relations without a predicted "
+            "novelty counted as mismatches[/]",
+            highlight=False,
+        )
 
     per_class = Table(title="per class (pair protocol)")
     for column in ("label", "P", "R", "F1", "support", "predicted"):
@@ -78,25 +85,32 @@ def _print_scores(scores: dict[str, Any], title: str) -> None:
     console.print(per_class)
 
 
+_SETTING_NAMES = {"pair": "pair", "pair_type": "pair+type", "pair_novelty": "pair+novelty",
+                  "all": "pair+type+novelty"}
+
+
 def _print_folds(result: dict[str, Any]) -> None:
     from rich.table import Table
 
     from relx.cli._app import console
 
-    table = Table(title="cross-validation folds (pair protocol)")
-    for column in ("fold", "P", "R", "F1", "F1 95% CI", "doc pair+type F1"):
+    s = result["fold_summary"]
+    settings = [name for name in _SETTING_NAMES if f"document_{name}_f1" in s]
+    table = Table(title="cross-validation folds (pair protocol; BioRED document settings F1)")
+    columns = ["fold", "P", "R", "F1", "F1 95% CI", *(f"doc {_SETTING_NAMES[n]}" for n in settings)]
+    for column in columns:
         table.add_column(column, justify="left" if column == "fold" else "right")
     for name, scores in result["folds"].items():
         pair = scores["pair"]
         table.add_row(name, f"{pair['precision']:.4f}", f"{pair['recall']:.4f}",
                       f"{pair['f1']:.4f}", _ci(pair, "f1"),
-                      f"{scores['document']['settings']['pair_type']['f1']:.4f}")
-    s = result["fold_summary"]
+                      *(f"{scores['document']['settings'][n]['f1']:.4f}" for n in settings))
     table.add_row(
         "mean ± std", f"{s['precision']['mean']:.4f} ± {s['precision']['std']:.4f}",
         f"{s['recall']['mean']:.4f} ± {s['recall']['std']:.4f}",
         f"{s['f1']['mean']:.4f} ± {s['f1']['std']:.4f}", "-",
-        f"{s['document_pair_type_f1']['mean']:.4f} ± {s['document_pair_type_f1']['std']:.4f}",
+        *(f"{s[f'document_{n}_f1']['mean']:.4f} ± {s[f'document_{n}_f1']['std']:.4f}"
+          for n in settings),
         style="bold",
     )
     console.print(table)
@@ -135,11 +149,22 @@ def eval_cli(
         help="Another run directory or predictions file on the same pairs: paired bootstrap "
         "test of the F1 difference (TARGET minus this).",
     ),
+    trust_remote_code: bool = typer.Option(
+        False, "--trust-remote-code",
+        help="With --data: let the checkpoint run the Python code it ships (auto_map). Off "
+        "by default, whatever the checkpoint says; only for a model you trust.",
+    ),
+    allow_missing_folds: bool = typer.Option(
+        False, "--allow-missing-folds",
+        help="Score a CV directory even when some of its planned fold_k/ directories are "
+        "missing (they are named in a warning).",
+    ),
 ) -> None:
     """Score predictions by the pair protocol and the BioRED document protocol, with CIs.
 
     Example: relx eval runs/q0 --also-inflated --compare runs/q1 --out runs/q0/eval.json
     """
+    from relx._guard import check_output_file
     from relx._io import atomic_write_json
     from relx.cli._app import console
     from relx.evaluate import EVAL_FILE, evaluate
@@ -150,11 +175,16 @@ def eval_cli(
     # Predictions made from --data are kept next to the scores, so they can be re-scored
     # or compared (--compare) without predicting again.
     predictions_out = out.with_name(f"{data.stem}.predictions.jsonl") if data else None
+    inputs = [p for p in (target, data, compare) if p is not None and p.is_file()]
+    check_output_file(out, inputs=inputs)
+    if predictions_out is not None:
+        check_output_file(predictions_out, inputs=inputs, option="--out (its predictions)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RelxWarning)
         result = evaluate(target, data=data, n_bootstrap=bootstrap, seed=seed,
                           also_inflated=also_inflated, batch_size=batch_size, device=device,
-                          predictions_out=predictions_out)
+                          predictions_out=predictions_out, trust_remote_code=trust_remote_code,
+                          allow_missing_folds=allow_missing_folds)
     if compare is not None:
         mine = predictions_out if predictions_out is not None else target
         result["comparison"] = _compare(mine, compare, n_resamples=max(bootstrap, 1000),
@@ -305,6 +335,11 @@ def predict_cli(
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    trust_remote_code: bool = typer.Option(
+        False, "--trust-remote-code",
+        help="Let the model run the Python code it ships (auto_map). Off by default, whatever "
+        "the checkpoint says; only for a model you trust.",
+    ),
 ) -> None:
     """Predict relations on a corpus with a trained run and write them back with scores.
 
@@ -350,14 +385,19 @@ def predict_cli(
         _predict_streaming(run, inputs, out=out_text, output_format=output_format,
                            input_format=input_format, threshold=threshold,
                            batch_size=batch_size, device=device, shard=shard, window=window,
-                           progress=progress, json_out=json_out)
+                           progress=progress, json_out=json_out,
+                           trust_remote_code=trust_remote_code)
         return
 
     from relx.evaluate import predict
 
-    summary = predict(run, [Path(i) for i in inputs], out=out, output_format=output_format,
-                      input_format=input_format, threshold=threshold, batch_size=batch_size,
-                      device=device, progress=progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RelxWarning)
+        summary = predict(run, [Path(i) for i in inputs], out=out, output_format=output_format,
+                          input_format=input_format, threshold=threshold,
+                          batch_size=batch_size, device=device, progress=progress,
+                          trust_remote_code=trust_remote_code)
+    _print_warnings(caught)
     if json_out:
         typer.echo(json.dumps(summary, indent=2))
         return

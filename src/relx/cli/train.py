@@ -34,11 +34,19 @@ def train_cli(
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    force: bool = typer.Option(
+        False, "--force", help="Train into a non-empty --out folder that holds no relx run "
+        "(its files may be overwritten)."
+    ),
 ) -> None:
     """Train one model on one fold and write a self-describing run directory."""
+    from relx import rundir
+    from relx._guard import check_output_dir
     from relx.cli._app import console
     from relx.train import train
 
+    check_output_dir(out, what="a run directory", force=force or resume,
+                     is_relx_dir=lambda d: (d / rundir.RUN_FILE).is_file())
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     cfg = None if resume and not config else _load(config, overrides)
     summary = train(cfg, run_dir=out, resume=resume, progress=progress)

@@ -4,8 +4,9 @@ Readers (PubTator, BioC XML/JSON, LitCoin CSV, iKraph split JSON) all produce on
 model; :func:`build_pairs` turns documents into the candidate pairs every later stage
 consumes; :func:`build_folds` splits them by document into K folds on disk;
 :class:`DocumentStream` reads many (gzipped) files one document at a time;
-:func:`corpus_stats` describes a corpus; :func:`write_synthetic_corpus` writes the built-in
-default corpus.
+:func:`corpus_stats` describes a corpus (its token lengths are
+``relx.represent.length_stats``: relx.data never imports relx.represent);
+:func:`write_synthetic_corpus` writes the built-in default corpus.
 """
 
 from relx.data._bioc import (
@@ -23,6 +24,7 @@ from relx.data._folds import (
     MANIFEST_FILE,
     CheckLine,
     FoldsResult,
+    assign_document_folds,
     assign_folds,
     build_folds,
     check_folds,
@@ -34,6 +36,13 @@ from relx.data._pairs import CONTEXTS, abstract_id_of, build_document_pairs, bui
 from relx.data._problems import Problem, ProblemLog
 from relx.data._pubtator import format_pubtator, parse_pubtator, read_pubtator, write_pubtator
 from relx.data._read import FORMATS, detect_format, read_corpus
+from relx.data._selection import (
+    FoldSelection,
+    corpus_splits,
+    read_examples,
+    select_fold,
+    val_split_index,
+)
 from relx.data._sentences import (
     DEFAULT_SPLITTER,
     SPLITTERS,
@@ -52,9 +61,7 @@ from relx.data._stream import (
 from relx.data._stats import (
     compare_stats,
     corpus_stats,
-    length_stats,
     load_stats_input,
-    load_tokenizer,
 )
 from relx.data._synth import (
     DEFAULT_SYNTH_DOCS,
@@ -116,16 +123,21 @@ __all__ = [
     "FOLD_ASSIGNMENT_FILE",
     "split_file_name",
     "assign_folds",
+    "assign_document_folds",
     "read_fold_file",
     "build_folds",
     "FoldsResult",
     "check_folds",
     "CheckLine",
+    # fold and file selection of a training run
+    "FoldSelection",
+    "select_fold",
+    "read_examples",
+    "corpus_splits",
+    "val_split_index",
     # statistics
     "load_stats_input",
     "corpus_stats",
-    "length_stats",
-    "load_tokenizer",
     "compare_stats",
     # synthetic corpus
     "DEFAULT_SYNTH_DOCS",

@@ -5,7 +5,7 @@ Train.BioC.XML in ~0.2 s; its JSON reader needs a small tolerant front end, see
 :func:`_collection_from_json`); this module only maps BioC's passages / annotations /
 relations onto :class:`~relx.data._document.Document` and back.
 
-Mapping (formats.md §1): the first passage (``infons.type == "title"``) is the title; the
+Mapping (docs/formats.md §1): the first passage (``infons.type == "title"``) is the title; the
 later passages, placed at their document-global ``offset`` , make the abstract, so offsets
 keep indexing ``title + " " + abstract``. An annotation's ``identifier`` infon may be
 composite (``a,b``) or ``-``; each ``location`` becomes one mention. A relation's infons are
@@ -34,6 +34,7 @@ from relx.data._document import NO_CONCEPT, Document, Mention, Relation
 from relx.data._problems import ProblemLog
 from relx.data._pubtator import split_concept_ids
 from relx.data._validate import check_document
+from relx._text import check_not_utf16, open_utf8
 from relx.errors import DataError
 
 __all__ = [
@@ -132,11 +133,19 @@ def documents_from_bioc(
 
 
 def _load(path: str | os.PathLike[str], loader: Callable[[TextIO], bioc.BioCCollection],
-          what: str) -> bioc.BioCCollection:
+          what: str, *, binary: bool = False) -> bioc.BioCCollection:
     p = Path(path)
     try:
-        with open(p, encoding="utf-8-sig") as handle:
-            return loader(handle)
+        if binary:
+            # XML carries its own encoding declaration (ISO-8859-1 is valid XML): lxml reads
+            # the bytes and honours it; decoding as UTF-8 first would reject such a file.
+            with open(p, "rb") as raw:
+                check_not_utf16(p, raw.read(4096), what=what)
+                raw.seek(0)
+                return loader(raw)  # type: ignore[arg-type]
+        return loader(open_utf8(p, what=f"a {what} file"))
+    except DataError:
+        raise
     except FileNotFoundError:
         raise DataError(f"file not found; expected a {what} file", path=str(p),
                         code="E109") from None
@@ -163,7 +172,7 @@ def read_bioc_xml(
     Raises:
         DataError: E109 when the file is missing or not BioC XML; any problem when strict.
     """
-    collection = _load(path, bioc.biocxml.load, "BioC XML")
+    collection = _load(path, bioc.biocxml.load, "BioC XML", binary=True)
     return documents_from_bioc(collection, path=str(path), log=log)
 
 

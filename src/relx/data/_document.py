@@ -65,7 +65,7 @@ class Document:
 
     @property
     def text(self) -> str:
-        """The text every offset indexes: ``title + " " + abstract`` (formats.md §1)."""
+        """The text every offset indexes: ``title + " " + abstract`` (docs/formats.md §1)."""
         return f"{self.title} {self.abstract}" if self.abstract else self.title
 
     @property

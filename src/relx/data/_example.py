@@ -1,8 +1,14 @@
 """The pair-level example: one unordered pair of concepts in one document.
 
-Its JSON form is exactly the iKraph "multi-sentence split" entry (formats.md §2) plus two
-document-level fields, ``document_id`` and ``novel_known``, so that predictions can be
-merged back to concept-ID pairs per document (the BioRED protocol).
+Its JSON form is exactly the iKraph "multi-sentence split" entry (docs/formats.md) plus one
+document-level field, ``document_id``, so that predictions can be merged back to concept-ID
+pairs per document (the BioRED protocol).
+
+Novelty is three-valued: ``True`` (``Novel``), ``False`` (``No``, and every ``NOT`` pair: a
+pair without a relation is not a novel relation) and ``None`` (a gold relation whose source
+does not annotate novelty, e.g. LitCoin test files or BioC without the ``novel`` infon).
+``None`` is written as JSON ``null`` and never read back as ``False``: the novelty task skips
+those examples and the novelty scores exclude them (docs/predictions.md).
 """
 
 from __future__ import annotations
@@ -16,6 +22,17 @@ __all__ = ["PairExample", "Span"]
 Span = tuple[int, int, str]
 
 
+def _novel_from_json(value: Any) -> bool | None:
+    """``true``/``false`` as they are; a missing key or ``null`` is unknown, never ``False``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):  # tools that write booleans as numbers
+        return bool(value)
+    raise ValueError(f"'novel' must be true, false or null; got {value!r}")
+
+
 @dataclass(slots=True)
 class PairExample:
     """A candidate pair and its context, as every model input is built from it."""
@@ -25,7 +42,7 @@ class PairExample:
     entity_a_id: str
     entity_b_id: str
     label: str
-    novel: bool
+    novel: bool | None
     text: str
     entity_a: list[Span]
     entity_b: list[Span]
@@ -75,7 +92,7 @@ class PairExample:
             entity_a_id=str(obj["entity_a_id"]),
             entity_b_id=str(obj["entity_b_id"]),
             label=str(obj["type"]),
-            novel=bool(obj.get("novel", False)),
+            novel=_novel_from_json(obj.get("novel")),
             text=str(obj["text"]),
             entity_a=[(int(s), int(e), str(t)) for s, e, t in obj["entity_a"]],
             entity_b=[(int(s), int(e), str(t)) for s, e, t in obj["entity_b"]],

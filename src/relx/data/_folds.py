@@ -1,6 +1,6 @@
 """Document-level folds on disk: ``split_0.json .. split_{K-1}.json`` + ``manifest.json``.
 
-Folds are by document (formats.md §2): every pair of one abstract lands in one split, so
+Folds are by document (docs/formats.md §2): every pair of one abstract lands in one split, so
 no abstract's text is seen in training and validation at once. With stratification, rare
 relation types (BioRED has 3 Conversion and 11 Drug_Interaction relations) are spread over
 the folds instead of landing in one by chance; a fold without any example of a label
@@ -24,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from relx import __version__
+from relx._guard import check_output_dir
 from relx._io import atomic_write_json, read_json, sha256_file
+from relx._lock import lock_directory, release_directory
+from relx.data._document import Document
 from relx.data._example import PairExample
 from relx.data._pairs import CONTEXTS, build_document_pairs
 from relx.data._problems import ProblemLog
@@ -226,6 +229,7 @@ def build_folds(
     splitter: str = DEFAULT_SPLITTER,
     format: str | None = None,  # noqa: A002 - mirrors read_corpus
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> FoldsResult:
     """Read corpora, build pairs, split them by document into folds, and write them.
 
@@ -245,6 +249,8 @@ def build_folds(
         splitter: Sentence splitter for ``multi_sentence``.
         format: Force the input format instead of detecting it.
         progress: Called as ``progress(done_documents, total_documents)`` while building.
+        force: Write into a non-empty folder that holds no relx manifest (someone's own
+            ``split_0.json`` would be overwritten); refused (E615) otherwise.
 
     Returns:
         A :class:`FoldsResult` with the files written, the manifest and the problems.
@@ -263,12 +269,15 @@ def build_folds(
                           code="E112")
     if not inputs:
         raise DataError("no input corpus given; expected one or more corpus files",
-                        code="E109", hint="relx data synth --out corpus.txt")
+                        code="E119", hint="relx data synth --out corpus.txt")
+    check_output_dir(out_dir, is_relx_dir=_is_relx_folds_dir, force=force,
+                     what="split files and a manifest")
     log = ProblemLog(strict=strict)
     documents = read_corpus(list(inputs), format=format, log=log)
     if not documents:
+        why = f" ({len(log)} problem(s); first: {log.problems[0]})" if len(log) else ""
         raise DataError(f"no usable document in {', '.join(str(p) for p in inputs)}; expected "
-                        "at least one title/abstract", code="E109")
+                        f"at least one title/abstract{why}", code="E119")
     if n_folds > len(documents):
         raise ConfigError(f"n_folds (--folds) is {n_folds} but the input has only "
                           f"{len(documents)} usable document(s); every fold needs at least one "
@@ -293,6 +302,7 @@ def build_folds(
         assignment = assign_document_folds(by_doc, n_folds=n_folds, seed=seed,
                                            stratify=stratify)
 
+    _check_pairs_kept(inputs, documents, by_doc, format=format, context=context, log=log)
     folds: list[list[PairExample]] = [[] for _ in range(n_folds)]
     fold_docs: list[int] = [0] * n_folds
     for doc_id, examples in by_doc.items():  # input order within each fold: deterministic
@@ -300,7 +310,84 @@ def build_folds(
         fold_docs[assignment[doc_id]] += 1
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    lock_directory(out, kind="data build")  # creates it; one writer per folder (relx._lock)
+    try:
+        return _write_folds(out, folds, fold_docs, assignment, by_doc, log, inputs=inputs,
+                            format=format, options={
+                                "n_folds": n_folds, "context": context, "seed": seed,
+                                "stratify": stratify,
+                                "fold_file": str(fold_file) if fold_file is not None else None,
+                                "strict": strict, "splitter": splitter})
+    finally:
+        release_directory(out)
+
+
+def _is_relx_folds_dir(folder: Path) -> bool:
+    """Whether ``folder`` holds a manifest relx wrote (a user's own manifest.json is not)."""
+    try:
+        manifest = read_json(folder / MANIFEST_FILE)
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "relx_version" in manifest and "splits" in manifest
+
+
+def _check_pairs_kept(
+    inputs: Sequence[str | os.PathLike[str]],
+    documents: Sequence[Document],
+    by_doc: Mapping[str, Sequence[PairExample]],
+    *,
+    format: str | None,  # noqa: A002 - mirrors read_corpus
+    context: str,
+    log: ProblemLog,
+) -> None:
+    """Refuse to write nothing, and say so when split files read as a corpus lose pairs.
+
+    A split file is a list of *pairs*, each with the text cut around it; rebuilt into
+    documents and paired again by sentence windows, pairs whose mentions sat in different
+    windows of the longest text disappear (218 -> 126 on relx's own multi-sentence files).
+    """
+    n_pairs = sum(len(v) for v in by_doc.values())
+    if n_pairs == 0:
+        problems = ", ".join(f"{n} x {code}" for code, n in sorted(log.counts().items()))
+        raise DataError(
+            f"0 candidate pairs from {len(documents)} usable document(s) in "
+            f"{', '.join(str(p) for p in inputs)}; nothing written. A pair needs two concepts "
+            "with mentions in one document" + (f" (input problems: {problems})" if problems
+                                              else ""),
+            code="E120",
+            hint="relx data stats INPUT  # shows mentions, relations and problems",
+        )
+    split_inputs = [p for p in inputs if Path(p).is_file()
+                    and (format or detect_format(p)) == "split_json"]
+    if not split_inputs:
+        return
+    sources = {str(Path(p)) for p in split_inputs}
+    rebuilt = sum(len(by_doc.get(d.doc_id, ())) for d in documents if d.source in sources)
+    entries = sum(len(read_split(p, log=ProblemLog())) for p in split_inputs)
+    if rebuilt < entries:
+        log.report(
+            "E120",
+            f"split files are pair files, not a corpus: their {entries} pairs became {rebuilt} "
+            f"when rebuilt with context={context} ({entries - rebuilt} lost, "
+            f"{100 * (entries - rebuilt) / entries:.0f}%); use the split files directly "
+            "(data.split_files=[...]), or rebuild with --context document",
+            path=", ".join(str(p) for p in split_inputs),
+        )
+
+
+def _write_folds(
+    out: Path,
+    folds: list[list[PairExample]],
+    fold_docs: list[int],
+    assignment: dict[str, int],
+    by_doc: dict[str, list[PairExample]],
+    log: ProblemLog,
+    *,
+    inputs: Sequence[str | os.PathLike[str]],
+    format: str | None,  # noqa: A002 - mirrors read_corpus
+    options: dict[str, Any],
+) -> FoldsResult:
+    """Write the split files, the assignment and, last, the manifest into ``out``."""
     stale = _listed_splits(out / MANIFEST_FILE)
     # An old manifest would vouch for files we are about to replace: drop it first, so an
     # interrupted build reads as unfinished (``relx data check`` warns: no manifest).
@@ -324,9 +411,7 @@ def build_folds(
         "sources": [{"path": str(Path(p)), "resolved": str(Path(p).resolve()),
                      "format": format or detect_format(p),
                      "sha256": sha256_file(p) if Path(p).is_file() else None} for p in inputs],
-        "options": {"n_folds": n_folds, "context": context, "seed": seed, "stratify": stratify,
-                    "fold_file": str(fold_file) if fold_file is not None else None,
-                    "strict": strict, "splitter": splitter},
+        "options": options,
         "counts": {"documents": len(by_doc), "pairs": len(all_examples),
                    "labels": _label_counter(all_examples),
                    "problems": dict(sorted(log.counts().items()))},

@@ -1,4 +1,4 @@
-"""LitCoin NLP Challenge corpus: the abstracts / entities / relations triple (formats.md §1).
+"""LitCoin NLP Challenge corpus: the abstracts / entities / relations triple (docs/formats.md §1).
 
 The files are tab-separated despite their ``.csv`` names and carry a header line; columns
 are looked up by header name, so a reordered export still reads. ``csv`` with a tab
@@ -26,6 +26,7 @@ from relx.data._document import NO_CONCEPT, Document, Mention, Relation
 from relx.data._problems import ProblemLog
 from relx.data._pubtator import split_concept_ids
 from relx.data._validate import check_document
+from relx._text import open_utf8
 from relx.errors import DataError
 
 __all__ = ["read_litcoin"]
@@ -46,11 +47,7 @@ def _rows(
     A row with fewer fields than the header names is reported (E101) and skipped: a lost
     tab shifts every later column, so no field of it can be trusted.
     """
-    try:
-        handle = open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise DataError("file not found; expected a LitCoin tab-separated file", path=str(path),
-                        code="E109") from None
+    handle = open_utf8(path, what="a LitCoin tab-separated file", newline="")
     with handle:
         reader = csv.reader(handle, delimiter="\t")
         header = [h.strip() for h in next(reader, [])]

@@ -1,13 +1,14 @@
 """Documents -> candidate pairs: one example per unordered pair of co-occurring concepts.
 
-This is the iKraph "multi-sentence split" construction (formats.md §2) that our users'
+This is the iKraph "multi-sentence split" construction (docs/formats.md §2) that our users'
 scripts and published numbers start from; getting it exactly right matters because every
 count, fold and F1 downstream depends on it:
 
 * candidates are all unordered pairs of *distinct* concepts that both have at least one
   mention (a mention without a concept ID, ``()``, is context only);
 * the gold label is the relation type between the two concepts in either direction, else
-  ``NOT``; ``novel`` is true only for a gold relation annotated ``Novel``;
+  ``NOT``; ``novel`` is true only for a gold relation annotated ``Novel``, ``None`` for a gold
+  relation whose novelty the source does not annotate (never read as ``No``), false otherwise;
 * ``multi_sentence`` text = the title + the abstract sentences that mention A or B, joined
   by one space, with every mention offset remapped; ``document`` text = title + abstract.
 
@@ -59,7 +60,7 @@ def build_pairs(
     log: ProblemLog | None = None,
     splitter: str = DEFAULT_SPLITTER,
 ) -> list[PairExample]:
-    """Build every candidate pair of every document (formats.md §2).
+    """Build every candidate pair of every document (docs/formats.md §2).
 
     Readers already drop unusable relations; documents built in code are checked here
     too: a self-relation (E107), a relation whose concept has no mention (E106) and a
@@ -113,7 +114,7 @@ def build_document_pairs(
     concepts = list(mentions_of)
     rank = {concept: i for i, concept in enumerate(concepts)}
 
-    gold: dict[frozenset[str], tuple[int, str, str, str, bool]] = {}
+    gold: dict[frozenset[str], tuple[int, str, str, str, bool | None]] = {}
     for index, relation in enumerate(document.relations):
         a, b = relation.concept_a, relation.concept_b
         if a == b:
@@ -131,7 +132,7 @@ def build_document_pairs(
             log.report("E110", f"second relation ({relation.relation_type}) for pair {a}-{b}; "
                        f"expected one per pair; kept the first ({gold[key][1]})", **where)
             continue
-        gold[key] = (index, relation.relation_type, a, b, relation.novel is True)
+        gold[key] = (index, relation.relation_type, a, b, relation.novel)
 
     if context == "multi_sentence":
         text_of = _multi_sentence_factory(document, mentions_of, splitter)

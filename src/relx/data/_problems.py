@@ -26,7 +26,11 @@ class Problem:
         id · E109 unreadable or unrecognised file · E110 other inconsistency.
         Raised directly (options of the pair/fold/stats tools): E111 unknown context ·
         E112 unknown sentence splitter · E113 bad synthetic corpus size · E114 bad fold
-        count · E115 bad fold file · E116 folds folder missing · E117 tokenizer not loadable.
+        count · E115 bad fold file · E116 folds folder missing · E117 tokenizer not loadable ·
+        E118 unknown format name · E119 no usable input ·
+        E120 pairs lost (0 pairs built, or split files rebuilt as a corpus lost some).
+        Every code's meaning:
+        relx.error_codes (docs/errors.md).
     """
 
     code: str

@@ -1,4 +1,4 @@
-"""PubTator reader and writer (BioRED ``Train.PubTator`` / ``Dev.PubTator``; formats.md §1).
+"""PubTator reader and writer (BioRED ``Train.PubTator`` / ``Dev.PubTator``; docs/formats.md §1).
 
 Hand-rolled rather than via ``bioc.pubtator``: that parser has no line numbers for error
 messages, rejects relation lines with a novelty column, and would need a second pass to
@@ -25,6 +25,7 @@ from relx._io import atomic_open
 from relx.data._document import NO_CONCEPT, Document, Mention, Relation
 from relx.data._problems import ProblemLog
 from relx.data._validate import check_document
+from relx._text import read_utf8
 from relx.errors import DataError
 
 __all__ = ["read_pubtator", "parse_pubtator", "write_pubtator", "format_pubtator"]
@@ -115,6 +116,12 @@ def parse_pubtator(
                        f"{current.doc.doc_id!r}; expected a blank line before a new document",
                        path=path, line=lineno)
             continue
+        if len(cols) >= 5 and (_is_negative_int(cols[1])
+                               or (cols[1].isdigit() and _is_negative_int(cols[2]))):
+            log.report("E102", f"mention offsets {cols[1]}-{cols[2]} are negative; expected "
+                       "character offsets >= 0 into title + ' ' + abstract; fix the offsets",
+                       path=path, line=lineno)
+            continue
         if len(cols) >= 5 and cols[1].isdigit():
             # Mention: PMID start end text type [ids]
             if not cols[2].isdigit() or len(cols) > 6:
@@ -150,7 +157,23 @@ def parse_pubtator(
                        "a mention line (6 columns) or a relation line (5 columns)",
                        path=path, line=lineno)
     finish()
+    _report_truncation(text, path, log)
     return docs
+
+
+def _is_negative_int(field: str) -> bool:
+    return field.startswith("-") and field[1:].isdigit()
+
+
+def _report_truncation(text: str, path: str, log: ProblemLog) -> None:
+    """A file whose last line has no line end was most likely cut (a copy or download that
+    stopped): its last mention or relation may be cut too, so say so with the line."""
+    lines = text.split("\n")
+    if lines and lines[-1].strip():
+        log.report("E101", f"file ends mid-line (line {len(lines)} has no line end): it looks "
+                   "truncated, so the last document may have lost mentions or relations; "
+                   "fetch the file again (or end it with a newline if it is whole)",
+                   path=path, line=len(lines))
 
 
 def read_pubtator(
@@ -162,14 +185,7 @@ def read_pubtator(
         DataError: The file is missing or not UTF-8 (E109), or any problem under a strict log.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError("file not found; expected a PubTator file", path=str(p),
-                        code="E109") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected a PubTator "
-                        "text file", path=str(p), code="E109") from None
+    text = read_utf8(p, what="a PubTator text file")
     return parse_pubtator(text, path=str(p), log=log)
 
 

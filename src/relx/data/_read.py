@@ -15,6 +15,7 @@ from pathlib import Path
 
 from relx.data._document import Document
 from relx.data._problems import ProblemLog
+from relx._text import check_not_utf16
 from relx.errors import DataError
 
 __all__ = ["FORMATS", "detect_format", "read_corpus"]
@@ -42,6 +43,7 @@ def _sniff(path: Path) -> str:
     except FileNotFoundError:
         raise DataError("file not found; expected a corpus file (PubTator, BioC XML/JSON, "
                         "LitCoin CSV or split JSON)", path=str(path), code="E109") from None
+    check_not_utf16(path, head, what="a corpus file")
     return head.decode("utf-8-sig", errors="replace")
 
 
@@ -53,9 +55,29 @@ def litcoin_role(path: str | os.PathLike[str]) -> str | None:
     first = _sniff(Path(path)).split("\n", 1)[0].rstrip("\r")
     cols = tuple(c.strip().strip('"') for c in first.split("\t"))
     for role, header in zip(_LITCOIN_ROLES, _LITCOIN_HEADERS):
-        if cols[: len(header)] == header:
+        if set(header) <= set(cols):  # by name: a reordered export still reads
             return role
     return None
+
+
+def _refuse_misheaded_litcoin(path: Path) -> None:
+    """A file named like a LitCoin member whose header does not match: an error, not a skip.
+
+    Skipping ``entities_train.csv`` because its header lacks a column left every document
+    without mentions and wrote 0-pair splits with exit 0.
+    """
+    stem = path.stem.lower()
+    for role, header in zip(_LITCOIN_ROLES, _LITCOIN_HEADERS):
+        if stem.startswith(role):
+            first = _sniff(path).split("\n", 1)[0].rstrip("\r")
+            got = [c.strip().strip('"') for c in first.split("\t")]
+            lacking = [c for c in header if c not in got]
+            raise DataError(
+                f"LitCoin {role} file whose header lacks column(s) {', '.join(lacking) or '?'}"
+                f"; expected {' <TAB> '.join(header)} (got {' <TAB> '.join(got) or 'nothing'})",
+                path=str(path), line=1, code="E109",
+                hint="fix the header line (tab-separated), or move the file out of the folder",
+            )
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -183,7 +205,7 @@ def read_corpus(
     if format is not None and format not in FORMATS:
         raise DataError(f"format={format!r} is not a corpus format; expected one of "
                         f"{', '.join(FORMATS)}; omit it to detect the format from content",
-                        code="E109")
+                        code="E118")
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files = _expand(paths)
@@ -203,6 +225,7 @@ def read_corpus(
         for f in members:
             role = litcoin_role(f)
             if role is None:
+                _refuse_misheaded_litcoin(f)
                 if not p.is_dir():
                     raise DataError("not a LitCoin abstracts/entities/relations file (header "
                                     "line not recognised); expected e.g. 'abstract_id<TAB>title"

@@ -1,6 +1,6 @@
 """Sentence splitting with character spans, never inside a mention.
 
-The ``multi_sentence`` context (formats.md §2) keeps the title plus only the abstract
+The ``multi_sentence`` context (docs/formats.md §2) keeps the title plus only the abstract
 sentences that mention A or B, so every pair needs its document's sentences. Two rule-based
 splitters that ship their rules (no downloads) are supported:
 
@@ -168,7 +168,7 @@ def merge_spans_around(spans: Sequence[CharSpan], cuts: Iterable[CharSpan]) -> l
 def sentence_spans(document: Document, *, splitter: str = DEFAULT_SPLITTER) -> list[CharSpan]:
     """The document's sentences as spans into :attr:`Document.text`.
 
-    The title is always the first sentence (formats.md §2 keeps it whole); the abstract
+    The title is always the first sentence (docs/formats.md §2 keeps it whole); the abstract
     is split with ``splitter``; sentences are merged where a boundary falls inside a
     mention, so every mention lies inside exactly one span. A document without an
     abstract (e.g. rebuilt from split JSON) has its text split, the first sentence

@@ -1,4 +1,4 @@
-"""iKraph "multi-sentence split" JSON: read and write pair-level examples (formats.md §2).
+"""iKraph "multi-sentence split" JSON: read and write pair-level examples (docs/formats.md §2).
 
 ``split_k.json`` is a JSON list with one entry per candidate pair; relx writes the same
 entries plus ``document_id`` (see :class:`~relx.data._example.PairExample`). JSON parsers
@@ -22,6 +22,7 @@ from relx.data._document import Document, Mention, Relation
 from relx.data._example import PairExample
 from relx.data._problems import ProblemLog
 from relx.data._validate import check_document
+from relx._text import read_utf8
 from relx.errors import DataError
 from relx.labels import ALL_LABELS, ENTITY_TYPES, NOT_LABEL
 
@@ -35,12 +36,9 @@ _ANCHOR_CHARS = (40, 20, 10)
 
 
 def _load_list(path: Path) -> list[Any]:
+    text = read_utf8(path, what="an iKraph split JSON file (a list of pair entries)")
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            obj = json.load(handle)
-    except FileNotFoundError:
-        raise DataError("file not found; expected an iKraph split JSON file (a list of pair "
-                        "entries)", path=str(path), code="E109") from None
+        obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"not valid JSON ({exc.msg}, column {exc.colno}); expected a list of "
                         "pair entries", path=str(path), line=exc.lineno, code="E109") from None
@@ -54,6 +52,9 @@ def _parse_entry(i: int, obj: Any) -> tuple[PairExample | None, str, str]:
     """Parse entry ``i``; returns (example, code, message) with example None on a problem."""
     if not isinstance(obj, dict):
         return None, "E101", f"entry {i} is a {type(obj).__name__}; expected an object"
+    if obj.get("novel") not in (None, True, False, 0, 1):
+        return None, "E101", f"entry {i} has novel={obj['novel']!r}; expected true, false or " \
+            "null (null = novelty not annotated)"
     try:
         ex = PairExample.from_json(obj)
     except KeyError as exc:

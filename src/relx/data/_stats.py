@@ -6,6 +6,9 @@ that never carry a relation (a quarter of BioRED's pairs: a model can learn to r
 from the types alone), and how many rendered inputs a token limit truncates (in the users'
 setup a 256-token limit cut the prompt tail of a large share of inputs). :func:`compare_stats`
 puts two inputs side by side, e.g. our folds against a colleague's ``split_k.json`` files.
+
+The token-length part needs a tokenizer and the input representation, so it lives one stage
+downstream, in :func:`relx.represent.length_stats`: relx.data never imports relx.represent.
 """
 
 from __future__ import annotations
@@ -26,16 +29,10 @@ from relx.errors import DataError
 from relx.labels import ALL_LABELS, ENTITY_TYPES, NOT_LABEL
 
 __all__ = [
-    "LENGTH_BUCKETS",
     "load_stats_input",
     "corpus_stats",
-    "length_stats",
-    "load_tokenizer",
     "compare_stats",
 ]
-
-#: Upper bounds (tokens) of the length histogram: the usual max_length choices.
-LENGTH_BUCKETS: tuple[int, ...] = (64, 128, 256, 384, 512, 1024)
 
 #: Characters of normalized text that identify a document across sources (titles are
 #: rarely shorter; BioRED's median title is ~100 characters).
@@ -172,71 +169,6 @@ def corpus_stats(documents: Sequence[Document], examples: Sequence[PairExample])
         "type_pairs_never_related": never,
         "never_related_pair_share": in_never / n_pairs if n_pairs else 0.0,
     }
-
-
-def load_tokenizer(path: str | os.PathLike[str]) -> Any:
-    """A fast tokenizer from a local folder or ``.gguf`` file (never from a hub).
-
-    Raises:
-        DataError: The path does not exist or holds no tokenizer (E117).
-    """
-    from transformers import AutoTokenizer
-
-    p = Path(path)
-    if not p.exists():
-        raise DataError("tokenizer path not found; expected a local model folder or .gguf file",
-                        path=str(p), code="E117")
-    try:
-        if p.is_file() and p.suffix == ".gguf":
-            return AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name,
-                                                 local_files_only=True, trust_remote_code=False)
-        return AutoTokenizer.from_pretrained(str(p), local_files_only=True,
-                                             trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"no tokenizer could be loaded ({first}); expected a folder with "
-                        "tokenizer.json or a .gguf file", path=str(p), code="E117") from None
-
-
-def length_stats(
-    examples: Sequence[PairExample],
-    tokenizer: Any,
-    *,
-    max_length_tokens: int | None,
-    style: str = "typed_entity_marker_punct",
-    prompt: bool = False,
-) -> dict[str, Any]:
-    """Token lengths of the rendered inputs and what ``max_length_tokens`` would truncate.
-
-    Uses :func:`relx.represent.encode_examples` itself, so the numbers are those of
-    training: same markers, same prompt and chat template, same entity-aware truncation.
-    Marker strings the style needs as special tokens are added to the tokenizer first, as
-    the model builder does.
-
-    Returns:
-        The encoder's summary (``n_truncated``, ``n_lost_mention``, ``length_percentiles``
-        ...) plus ``truncated_share``, ``lost_mention_share`` and a ``histogram``
-        (``"<=64"``, ..., ``">1024"`` -> count) of lengths before truncation.
-    """
-    from relx.represent import encode_examples, marker_tokens
-
-    vocab = tokenizer.get_vocab()
-    extra = [t for t in marker_tokens(style) if t not in vocab]
-    if extra:  # as relx.models does, so that a marker counts as one token
-        tokenizer.add_tokens(extra, special_tokens=True)
-    result = encode_examples(list(examples), tokenizer, style=style, prompt=prompt,
-                             max_length_tokens=max_length_tokens)
-    summary = result.summary()
-    n = len(result.examples)
-    summary["truncated_share"] = result.n_truncated / n if n else 0.0
-    summary["lost_mention_share"] = result.n_lost_mention / n if n else 0.0
-    histogram: Counter[str] = Counter()
-    for length in result.lengths_before:
-        bucket = next((f"<={b}" for b in LENGTH_BUCKETS if length <= b), f">{LENGTH_BUCKETS[-1]}")
-        histogram[bucket] += 1
-    order = [f"<={b}" for b in LENGTH_BUCKETS] + [f">{LENGTH_BUCKETS[-1]}"]
-    summary["histogram"] = {k: histogram[k] for k in order}
-    return summary
 
 
 def compare_stats(

@@ -8,6 +8,7 @@ from typing import Any
 from relx import rundir
 from relx.diagnose._checkpoint import check_checkpoint, resolve_context
 from relx.diagnose._inventory import scan_directory
+from relx.diagnose._remote_code import check_remote_code
 from relx.diagnose._report import DoctorReport, Status
 from relx.errors import RunDirError
 
@@ -131,6 +132,7 @@ def doctor(
             labels=labels, labels_source="run config" if labels else "",
         )
         check_checkpoint(inv, ctx, report, allow_pickle=allow_pickle)
+        check_remote_code(checkpoint_dir, report)
     if run_facts is not None:
         _run.check_run(run_facts, report)
     if inv is not None and build_model:

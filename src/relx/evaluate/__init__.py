@@ -8,6 +8,8 @@
 - :func:`write_predictions` / :func:`read_predictions`: the prediction JSONL schema
   (docs/predictions.md), validated line by line.
 - :func:`score_predictions`: everything above at once (the content of ``eval.json``).
+- :func:`join_novelty` / :func:`with_run_novelty`: a novelty model's predictions joined to
+  relation predictions (a run directory holding both models), for the novelty settings.
 - :func:`evaluate`: score a run directory, a CV directory, a checkpoint + data, or a file.
 - :func:`predict`: run a trained model on a corpus and write relations back.
 - :func:`predict_stream` / :func:`merge_predictions`: the same at PubMed scale: streaming,
@@ -34,6 +36,15 @@ from relx.evaluate._predictions import (
     write_predictions,
 )
 from relx.evaluate._evaluate import EVAL_FILE, detect_target, evaluate
+from relx.evaluate._novelty import (
+    NOT_NOVEL_LABEL,
+    NOVEL_LABEL,
+    join_novelty,
+    novelty_run_dir,
+    predict_novelty,
+    read_novelty_predictions,
+    with_run_novelty,
+)
 from relx.evaluate._predict import (
     OUTPUT_FORMATS,
     predict,
@@ -47,8 +58,18 @@ from relx.evaluate._stream_merge import merge_predictions
 from relx.evaluate._stream_predict import DEFAULT_WINDOW, predict_stream
 from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
+from relx.evaluate._threshold import (
+    ThresholdChoice,
+    cross_fitted_thresholds,
+    f1_at_thresholds,
+    tune_threshold,
+)
 
 __all__ = [
+    "ThresholdChoice",
+    "cross_fitted_thresholds",
+    "f1_at_thresholds",
+    "tune_threshold",
     "pair_metrics",
     "inflated_metrics",
     "prf",
@@ -65,6 +86,13 @@ __all__ = [
     "predictions_from_probs",
     "EVAL_FORMAT_VERSION",
     "score_predictions",
+    "NOVEL_LABEL",
+    "NOT_NOVEL_LABEL",
+    "read_novelty_predictions",
+    "join_novelty",
+    "novelty_run_dir",
+    "predict_novelty",
+    "with_run_novelty",
     "EVAL_FILE",
     "detect_target",
     "evaluate",

@@ -11,7 +11,7 @@ tools (mention- or sentence-level) can have several. **Merge rule**, determinist
   probability of its predicted label (``probs[pred]``; 1.0 when the row has no ``probs``),
   ties to the first in file order; its ``pred_novel`` goes with it. No such row: ``NOT``.
 
-Settings (micro-F1, ``NOT``/None excluded as a label, formats.md §4):
+Settings (micro-F1, ``NOT``/None excluded as a label, docs/formats.md §4.2):
 
 - ``pair``: a relation is predicted for a gold-related pair (type ignored);
 - ``pair_type``: the relation type must match as well;
@@ -20,8 +20,13 @@ Settings (micro-F1, ``NOT``/None excluded as a label, formats.md §4):
 
 A predicted relation that fails the setting's match is one FP and, when the pair is gold
 related, one FN, exactly like the pair protocol. The novelty settings are computed only when
-novelty is present on both sides (some gold and some predicted novelty values); a missing
-``pred_novel`` on a predicted relation then counts as a mismatch.
+novelty is present on both sides (some gold and some predicted novelty values). Then:
+
+- a gold relation whose novelty is unknown (``gold_novel`` null: a source that does not
+  annotate it) is **left out** of the two novelty settings (neither TP, FP nor FN; unknown is
+  never read as ``No``) and counted in ``novelty_unknown_gold``;
+- a missing ``pred_novel`` on a predicted relation counts as a mismatch (the system did not
+  say) and is counted in ``novelty_missing_pred``.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class MergedPairs:
     pred_rel: np.ndarray  # [K] bool
     type_match: np.ndarray  # [K] bool: gold label == predicted label
     novelty_match: np.ndarray  # [K] bool
+    gold_novelty_unknown: np.ndarray  # [K] bool: gold related, gold novelty null
+    pred_novelty_missing: np.ndarray  # [K] bool: gold and predicted related, pred novelty null
     has_novelty: bool
     n_rows: int
 
@@ -100,6 +107,8 @@ def merge_to_concept_pairs(
     pred_rel = np.zeros(n, dtype=bool)
     type_match = np.zeros(n, dtype=bool)
     novelty_match = np.zeros(n, dtype=bool)
+    gold_novelty_unknown = np.zeros(n, dtype=bool)
+    pred_novelty_missing = np.zeros(n, dtype=bool)
     any_gold_novel = any(v[1] is not None for v in gold.values())
     any_pred_novel = any(v[2] is not None for v in pred.values())
     for i, key in enumerate(keys):
@@ -107,9 +116,11 @@ def merge_to_concept_pairs(
         p = pred.get(key)
         gold_rel[i] = g is not None
         pred_rel[i] = p is not None
+        gold_novelty_unknown[i] = g is not None and g[1] is None
         if g is not None and p is not None:
             type_match[i] = g[0] == p[1]
             novelty_match[i] = g[1] is not None and p[2] is not None and g[1] == p[2]
+            pred_novelty_missing[i] = g[1] is not None and p[2] is None
     return MergedPairs(
         keys=keys,
         doc_index=np.fromiter((doc_pos[k[0]] for k in keys), dtype=np.int64, count=n),
@@ -118,13 +129,19 @@ def merge_to_concept_pairs(
         pred_rel=pred_rel,
         type_match=type_match,
         novelty_match=novelty_match,
+        gold_novelty_unknown=gold_novelty_unknown,
+        pred_novelty_missing=pred_novelty_missing,
         has_novelty=any_gold_novel and any_pred_novel,
         n_rows=len(records),
     )
 
 
 def setting_masks(merged: MergedPairs) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per setting, boolean ``(tp, fp, fn)`` masks over the merged keys."""
+    """Per setting, boolean ``(tp, fp, fn)`` masks over the merged keys.
+
+    The novelty settings count only the keys in scope: every key except a gold relation of
+    unknown novelty (module docstring), so unknown novelty is never scored as ``No``.
+    """
     both = merged.gold_rel & merged.pred_rel
     matches = {
         "pair": both,
@@ -132,9 +149,16 @@ def setting_masks(merged: MergedPairs) -> dict[str, tuple[np.ndarray, np.ndarray
         "pair_novelty": both & merged.novelty_match,
         "all": both & merged.type_match & merged.novelty_match,
     }
+    everything = np.ones(len(merged.keys), dtype=bool)
+    in_scope = {"pair": everything, "pair_type": everything,
+                "pair_novelty": ~merged.gold_novelty_unknown, "all": ~merged.gold_novelty_unknown}
     settings = DOCUMENT_SETTINGS if merged.has_novelty else ("pair", "pair_type")
     return {
-        name: (matches[name], merged.pred_rel & ~matches[name], merged.gold_rel & ~matches[name])
+        name: (
+            matches[name] & in_scope[name],
+            merged.pred_rel & ~matches[name] & in_scope[name],
+            merged.gold_rel & ~matches[name] & in_scope[name],
+        )
         for name in settings
     }
 
@@ -146,8 +170,11 @@ def document_metrics(
 
     Returns:
         ``{"protocol": "biored_document", "n_documents", "n_concept_pairs", "n_rows",
-        "novelty_scored", "merge_rule", "settings": {name: {precision, recall, f1, tp, fp,
-        fn}}}``; ``pair_novelty``/``all`` are absent when novelty is not present.
+        "novelty_scored", "novelty_unknown_gold", "novelty_missing_pred", "merge_rule",
+        "settings": {name: {precision, recall, f1, tp, fp, fn}}}``; ``pair_novelty``/``all``
+        are absent when novelty is not present. ``novelty_unknown_gold`` counts the gold
+        relations left out of the novelty settings, ``novelty_missing_pred`` the predicted
+        relations on gold relations that carry no predicted novelty.
     """
     merged = merge_to_concept_pairs(records, labels=labels)
     settings: dict[str, Any] = {}
@@ -165,6 +192,8 @@ def document_metrics(
         "n_concept_pairs": len(merged.keys),
         "n_rows": merged.n_rows,
         "novelty_scored": merged.has_novelty,
+        "novelty_unknown_gold": int(merged.gold_novelty_unknown.sum()),
+        "novelty_missing_pred": int(merged.pred_novelty_missing.sum()),
         "merge_rule": (
             "one unit per (document, concept pair); gold = first gold relation row; "
             "prediction = the predicted relation with the highest probability"

@@ -6,6 +6,9 @@ TARGET may be
 - a run directory: its saved validation predictions (``predictions/val.jsonl``);
 - a CV directory (``cv.json`` or ``fold_{k}/`` run directories): every fold, then all folds
   pooled (the pooled bootstrap resamples documents across folds), plus the fold mean ± std;
+- a run (or fold) directory that also holds a novelty model (``RUN/novelty/``): its
+  validation novelty is joined to the relation predictions first (relx.evaluate._novelty),
+  so all four BioRED settings are scored;
 - a run directory or checkpoint directory *and* a data file (``data=``): the model predicts
   the data first (torch is imported only on this path).
 
@@ -15,14 +18,17 @@ The scores of one prediction set are :func:`~relx.evaluate.score_predictions`'s 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from relx import rundir
-from relx.errors import RunDirError
+from relx import __version__, rundir
+from relx.errors import RelxWarning, RunDirError
+from relx.evaluate._document_protocol import DOCUMENT_SETTINGS
+from relx.evaluate._novelty import with_run_novelty
 from relx.evaluate._predictions import Prediction, read_predictions
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
 from relx.labels import POSITIVE_LABELS
@@ -76,6 +82,57 @@ def detect_target(path: str | os.PathLike[str]) -> str:
     )
 
 
+def _check_run_state(run: Path) -> None:
+    """Refuse a run of an unknown format; warn (naming it) when it is unfinished.
+
+    Raises:
+        RunDirError: [E616] ``run.json`` has a format version this relx does not know.
+    """
+    info_path = run / rundir.RUN_FILE
+    if info_path.is_file():
+        from relx._io import read_json
+
+        try:
+            info = read_json(info_path)
+        except ValueError as error:
+            raise RunDirError(f"{info_path}: not valid JSON ({error}); expected relx's "
+                              "run.json", code="E616") from None
+        version = info.get("format_version") if isinstance(info, dict) else "?"
+        if version is not None and version != rundir.RUN_FORMAT_VERSION:
+            raise RunDirError(
+                f"{info_path}: format_version {version!r}; expected "
+                f"{rundir.RUN_FORMAT_VERSION} (relx {__version__}); its files may mean "
+                "something else, so they are not scored",
+                code="E616",
+                hint="score its predictions file directly if you know its schema: relx eval "
+                f"{run / rundir.VAL_PREDICTIONS_FILE}",
+            )
+    if not (run / rundir.COMPLETE_MARKER).exists():
+        warnings.warn(
+            f"{run}: the run is unfinished (no {rundir.COMPLETE_MARKER}); scoring the "
+            "validation predictions it saved last, not its final model",
+            RelxWarning,
+            stacklevel=3,
+        )
+
+
+def _expected_folds(path: Path, found: list[Path]) -> list[str]:
+    """Fold directory names a CV directory should hold: cv.json's folds, else 0..max."""
+    planned: list[int] = []
+    cv_file = path / rundir.CV_FILE
+    if cv_file.is_file():
+        from relx._io import read_json
+
+        try:
+            info = read_json(cv_file)
+            planned = [int(k) for k in info.get("folds") or range(int(info["n_splits"]))]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            planned = []
+    if not planned and found:
+        planned = list(range(max(int(p.name[5:]) for p in found) + 1))
+    return [rundir.fold_dir_name(k) for k in planned]
+
+
 def _run_predictions(run: Path) -> Path:
     path = run / rundir.VAL_PREDICTIONS_FILE
     if not path.is_file():
@@ -89,15 +146,23 @@ def _run_predictions(run: Path) -> Path:
     return path
 
 
+def _document_getter(setting: str) -> Any:
+    return lambda s: s["document"]["settings"][setting]["f1"]
+
+
 def _fold_summary(per_fold: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Mean ± std over folds of the pair protocol and of every BioRED setting all folds have
+    (``document_{setting}_f1``; the novelty settings only when every fold scored novelty)."""
     summary: dict[str, Any] = {}
     metrics = {
         "f1": lambda s: s["pair"]["f1"],
         "precision": lambda s: s["pair"]["precision"],
         "recall": lambda s: s["pair"]["recall"],
         "accuracy": lambda s: s["pair"]["accuracy"],
-        "document_pair_type_f1": lambda s: s["document"]["settings"]["pair_type"]["f1"],
     }
+    for setting in DOCUMENT_SETTINGS:
+        if all(setting in s["document"]["settings"] for s in per_fold.values()):
+            metrics[f"document_{setting}_f1"] = _document_getter(setting)
     for name, get in metrics.items():
         values = [float(get(s)) for s in per_fold.values()]
         summary[name] = {
@@ -120,6 +185,8 @@ def evaluate(
     batch_size: int = 32,
     device: str | None = None,
     predictions_out: str | os.PathLike[str] | None = None,
+    trust_remote_code: bool = False,
+    allow_missing_folds: bool = False,
 ) -> dict[str, Any]:
     """Score a predictions file, a run, a CV directory, or a checkpoint on ``data``.
 
@@ -134,6 +201,10 @@ def evaluate(
         batch_size: Prediction batch size (only with ``data``).
         device: Prediction device, e.g. ``"cpu"`` or ``"cuda:0"`` (only with ``data``).
         predictions_out: Where to save predictions made from ``data`` (JSONL).
+        trust_remote_code: Let the checkpoint run Python it ships (only with ``data``); off
+            unless the user asks, whatever the checkpoint says.
+        allow_missing_folds: Score a CV directory whose planned folds are not all there
+            (a warning names them) instead of refusing (E617).
 
     Returns:
         ``{"format_version", "target", "kind", "scores": <score dict>}``; for a CV directory
@@ -165,7 +236,8 @@ def evaluate(
         from relx.evaluate._predict import predict_split
 
         checkpoint = path / rundir.DIR_BEST if kind == "run" else path
-        records = predict_split(checkpoint, data, batch_size=batch_size, device=device)
+        records = predict_split(checkpoint, data, batch_size=batch_size, device=device,
+                                trust_remote_code=trust_remote_code)
         if predictions_out is not None:
             from relx.evaluate._predictions import write_predictions
 
@@ -178,9 +250,13 @@ def evaluate(
         result["scores"] = score_predictions(read_predictions(path), source=str(path), **common)
         return result
     if kind == "run":
+        _check_run_state(path)
         source = _run_predictions(path)
-        result["scores"] = score_predictions(read_predictions(source), source=str(source),
-                                             **common)
+        records = read_predictions(source)
+        novelty = with_run_novelty(path, records)
+        result["scores"] = score_predictions(records, source=str(source), **common)
+        if novelty is not None:
+            result["scores"]["novelty_source"] = novelty
         return result
     if kind == "checkpoint":
         raise RunDirError(
@@ -192,6 +268,20 @@ def evaluate(
     if not folds:
         raise RunDirError(f"{path}: CV directory without fold_k/ run directories",
                           code="E605", hint="run relx cv first, or point at a fold directory")
+    present = {p.name for p in folds}
+    missing = [name for name in _expected_folds(path, folds) if name not in present]
+    if missing and not allow_missing_folds:
+        raise RunDirError(
+            f"{path}: fold directories {', '.join(missing)} are missing; a mean over the "
+            f"other {len(folds)} fold(s) would pass for the whole cross-validation",
+            code="E617",
+            hint=f"finish them (relx cv CONFIG --out {path}), or score what is there: "
+            f"relx eval {path} --allow-missing-folds",
+        )
+    if missing:
+        warnings.warn(f"{path}: scoring without the missing fold(s) {', '.join(missing)} "
+                      f"(--allow-missing-folds): {len(folds)} fold(s) only", RelxWarning,
+                      stacklevel=2)
     per_fold: dict[str, dict[str, Any]] = {}
     pooled: list[Prediction] = []
     seen_ids: set[str] = set()
@@ -200,9 +290,13 @@ def evaluate(
         if not (fold / rundir.VAL_PREDICTIONS_FILE).is_file():
             skipped.append(fold.name)  # still training, or failed: score the others
             continue
+        _check_run_state(fold)
         source = fold / rundir.VAL_PREDICTIONS_FILE
         records = read_predictions(source)
+        novelty = with_run_novelty(fold, records)
         per_fold[fold.name] = score_predictions(records, source=str(source), **common)
+        if novelty is not None:
+            per_fold[fold.name]["novelty_source"] = novelty
         for record in records:
             # Folds are split by document, so ids never repeat; if a tool's ids do, keep
             # them apart in the pooled set rather than silently merging rows.
@@ -218,6 +312,7 @@ def evaluate(
         )
     result["folds"] = per_fold
     result["skipped_folds"] = skipped
+    result["missing_folds"] = missing
     result["fold_summary"] = _fold_summary(per_fold)
     result["scores"] = score_predictions(pooled, source=f"{path} (all folds pooled)", **common)
     return result

@@ -1,6 +1,6 @@
 """The iKraph / LitCoin pair protocol, computed from label strings alone.
 
-This is what relx calls "F1" everywhere (formats.md §4): micro precision, recall and F1 over
+This is what relx calls "F1" everywhere (docs/formats.md §4.1): micro precision, recall and F1 over
 the positive labels on *all* candidate pairs. ``NOT`` pairs stay in as samples (so every
 positive predicted on a ``NOT`` pair is a false positive) but ``NOT`` is not a label that
 earns true positives. A positive predicted with the wrong type is one false positive (for the

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from relx import rundir
+from relx._guard import check_output_file
 from relx.errors import ConfigError, RunDirError
+from relx.evaluate._novelty import novelty_run_dir, predict_novelty
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.labels import NOT_LABEL
 
@@ -215,10 +217,11 @@ def predict_examples(
     return predictions_from_probs(examples, probs.numpy(), labels=labels, threshold=threshold)
 
 
-def _load(checkpoint: Path) -> tuple[Any, Any, Any]:
+def _load(checkpoint: Path, *, trust_remote_code: bool = False) -> tuple[Any, Any, Any]:
     from relx.models import load_classifier
 
-    return load_classifier(checkpoint)
+    # The flag comes from the caller (the user's --trust-remote-code), never the checkpoint.
+    return load_classifier(checkpoint, trust_remote_code=trust_remote_code)
 
 
 def _read_examples(data: str | os.PathLike[str], context: str) -> list[Any]:
@@ -237,6 +240,7 @@ def predict_split(
     batch_size: int = 32,
     device: str | None = None,
     progress: bool = False,
+    trust_remote_code: bool = False,
 ) -> list[Prediction]:
     """Predict a labelled split or corpus file with a saved model (``relx eval --data``).
 
@@ -244,7 +248,7 @@ def predict_split(
     context. Predictions take the arg-max label, as the training engine's validation does.
     """
     path = resolve_checkpoint(checkpoint)
-    model, tokenizer, info = _load(path)
+    model, tokenizer, info = _load(path, trust_remote_code=trust_remote_code)
     settings = _representation(path, info)
     examples = _read_examples(data, settings["context"])
     return predict_examples(model, tokenizer, examples, representation=settings,
@@ -262,6 +266,7 @@ def predict(
     batch_size: int = 32,
     device: str | None = None,
     progress: bool = False,
+    trust_remote_code: bool = False,
 ) -> dict[str, Any]:
     """Predict relations on corpus files and write them to ``out``.
 
@@ -275,10 +280,14 @@ def predict(
         batch_size: Examples per forward pass.
         device: ``cpu``/``cuda``/...; ``None`` picks CUDA when available.
         progress: Show a progress bar.
+        trust_remote_code: Let the model run Python it ships (``auto_map``); off unless
+            the user asks (``--trust-remote-code``), whatever the checkpoint says.
 
     Returns:
         A summary: ``{"out", "format", "n_documents", "n_pairs", "n_skipped_type_pair",
-        "n_relations", "threshold", "checkpoint", "has_gold", "problems"}``.
+        "n_relations", "threshold", "checkpoint", "has_gold", "problems", "novelty"}``;
+        ``novelty`` is :func:`predict_novelty`'s summary when ``run`` holds a novelty model
+        (``RUN/novelty/``, or ``CV/novelty/fold_k`` for ``CV/fold_k``), else ``None``.
 
     Raises:
         ConfigError: E508 bad format, threshold or batch size.
@@ -302,14 +311,20 @@ def predict(
         raise ConfigError(f"--threshold must be in [0, 1]; got {threshold}. 0.5 predicts a "
                           "relation when it is more likely than NOT", code="E508")
     checkpoint = resolve_checkpoint(run)
+    check_output_file(out, inputs=inputs)  # before any work: never overwrite an input
     log = ProblemLog()
     documents = read_corpus(list(inputs), format=input_format, log=log)
-    model, tokenizer, info = _load(checkpoint)
+    model, tokenizer, info = _load(checkpoint, trust_remote_code=trust_remote_code)
     settings = _representation(checkpoint, info)
     examples = build_pairs(documents, context=settings["context"], log=log)
     records = predict_examples(model, tokenizer, examples, representation=settings,
                                batch_size=batch_size, device=device, threshold=threshold,
                                progress=progress)
+    novelty = None
+    novelty_dir = novelty_run_dir(run)
+    if novelty_dir is not None:  # a run holding both models: novelty of predicted relations
+        novelty = predict_novelty(records, examples, novelty_dir, batch_size=batch_size,
+                                  device=device, progress=progress)
     has_gold = any(doc.relations for doc in documents)
     if not has_gold:
         for record in records:
@@ -354,4 +369,5 @@ def predict(
         "threshold": threshold,
         "has_gold": has_gold,
         "problems": len(log),
+        "novelty": novelty,
     }

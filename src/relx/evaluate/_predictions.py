@@ -9,7 +9,9 @@ Schema (docs/architecture.md, docs/predictions.md), one JSON object per line::
 - ``id`` is unique in a file (the pair's ``relation_id``); ``document_id`` groups pairs into
   documents (the BioRED protocol and the bootstrap resample documents).
 - ``gold`` is ``null`` when the input had no gold (prediction on new text); ``pred`` is
-  required. Labels are ``NOT`` or one of the 8 relation types.
+  required. Labels are ``NOT``, one of the 8 relation types, or a label the file itself
+  declares in some line's ``probs`` (a run with custom ``data.labels`` writes every class
+  there), or one passed to :func:`read_predictions` as ``labels``.
 - ``gold_novel``/``pred_novel`` are ``null`` when unknown; the novelty settings of the
   document protocol are scored only when both are present.
 - ``probs`` (optional, may be ``null``) maps labels to probabilities; precision-recall
@@ -19,7 +21,8 @@ Schema (docs/architecture.md, docs/predictions.md), one JSON object per line::
 :class:`~relx.errors.DataError` with ``file:line`` on the first bad one.
 
 Error codes: E501 malformed JSON line · E502 missing or mistyped field · E503 unknown label ·
-E504 duplicate id · E505 no predictions in the file.
+E504 duplicate id · E505 no predictions in the file · E509 file not found
+(the catalog: relx.error_codes, docs/errors.md).
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from relx._io import atomic_open
+from relx._text import open_utf8
 from relx.errors import DataError
 from relx.labels import ALL_LABELS, NOT_LABEL
 
@@ -41,7 +46,26 @@ _FIELDS = (
     "id", "document_id", "entity_a_id", "entity_b_id", "type_a", "type_b",
     "gold", "gold_novel", "pred", "pred_novel", "probs",
 )
-_KNOWN_LABELS = frozenset(ALL_LABELS)
+# The novelty task's classes (a novelty run's predictions/val.jsonl, relx.tasks) are labels too.
+_KNOWN_LABELS = frozenset((*ALL_LABELS, "Novel", "No"))
+
+
+class _Vocabulary:
+    """The labels a file may use: the built-in ones (or the caller's ``labels``) plus every
+    ``probs`` key a line declares, from that line on (a relx-written file declares every
+    class on every line, so a custom ``data.labels`` run reads back)."""
+
+    def __init__(self, labels: Iterable[str] | None = None) -> None:
+        self.known = set(_KNOWN_LABELS if labels is None else labels)
+
+    def learn(self, obj: Any) -> None:
+        probs = obj.get("probs") if isinstance(obj, dict) else None
+        if isinstance(probs, dict):
+            self.known.update(k for k in probs if isinstance(k, str) and k)
+
+    def listed(self) -> str:
+        ordered = [lab for lab in ALL_LABELS if lab in self.known]
+        return ", ".join(ordered + sorted(self.known - set(ALL_LABELS)))
 
 
 @dataclass(slots=True)
@@ -73,7 +97,7 @@ class Prediction:
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], *, where: str = "<record>") -> Prediction:
         """Validate one schema object; raises DataError (E502/E503) naming ``where``."""
-        return _parse(obj, path=where, line=None)
+        return _parse(obj, path=where, line=None, vocabulary=_Vocabulary())
 
 
 def _fail(code: str, message: str, path: str | None, line: int | None) -> DataError:
@@ -86,7 +110,8 @@ def _fail(code: str, message: str, path: str | None, line: int | None) -> DataEr
     )
 
 
-def _parse(obj: Any, *, path: str | None, line: int | None) -> Prediction:
+def _parse(obj: Any, *, path: str | None, line: int | None, vocabulary: _Vocabulary) -> Prediction:
+    vocabulary.learn(obj)
     if not isinstance(obj, dict):
         raise _fail("E502", f"expected a JSON object; got {type(obj).__name__}", path, line)
     values: dict[str, Any] = {}
@@ -113,10 +138,10 @@ def _parse(obj: Any, *, path: str | None, line: int | None) -> Prediction:
         if value is None and nullable:
             values[name] = None
             continue
-        if not isinstance(value, str) or value not in _KNOWN_LABELS:
+        if not isinstance(value, str) or value not in vocabulary.known:
             raise _fail(
                 "E503",
-                f"field {name!r} must be one of {', '.join(ALL_LABELS)}"
+                f"field {name!r} must be one of {vocabulary.listed()}"
                 f"{' or null' if nullable else ''}; got {value!r}",
                 path,
                 line,
@@ -135,9 +160,9 @@ def _parse(obj: Any, *, path: str | None, line: int | None) -> Prediction:
                         f"got {type(probs).__name__}", path, line)
         clean: dict[str, float] = {}
         for label, p in probs.items():
-            if label not in _KNOWN_LABELS:
-                raise _fail("E503", f"'probs' has unknown label {label!r}; expected labels "
-                            f"from {', '.join(ALL_LABELS)}", path, line)
+            if not isinstance(label, str) or not label:
+                raise _fail("E503", f"'probs' has an empty label {label!r}; expected label "
+                            f"names such as {vocabulary.listed()}", path, line)
             if (
                 isinstance(p, bool)
                 or not isinstance(p, (int, float))
@@ -166,36 +191,40 @@ def write_predictions(
         The number of lines written.
     """
     n = 0
+    vocabulary = _Vocabulary()
     with atomic_open(path) as handle:
         for i, record in enumerate(records):
             if not isinstance(record, Prediction):
                 # The line number is where the record would have been written.
-                record = _parse(record, path=str(path), line=i + 1)
+                record = _parse(record, path=str(path), line=i + 1, vocabulary=vocabulary)
             handle.write(json.dumps(record.to_json(), ensure_ascii=False))
             handle.write("\n")
             n += 1
     return n
 
 
-def read_predictions(path: str | os.PathLike[str]) -> list[Prediction]:
+def read_predictions(
+    path: str | os.PathLike[str], *, labels: Iterable[str] | None = None
+) -> list[Prediction]:
     """Read and validate a prediction JSONL file.
 
     Blank lines are skipped. Every line must satisfy the schema (module docstring); ids must
-    be unique so that two prediction sets can be aligned for a paired test.
+    be unique so that two prediction sets can be aligned for a paired test. Labels must be
+    ``labels`` (default: relx's built-in labels) or declared in the file's ``probs``.
 
     Raises:
         DataError: E501 bad JSON, E502 missing/mistyped field, E503 unknown label, E504
-            duplicate id, E505 empty file; always with ``file:line``.
+            duplicate id, E505 empty file, E509 no such file; always with ``file:line``.
     """
     source = str(path)
     records: list[Prediction] = []
     seen: dict[str, int] = {}
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError("prediction file not found", path=source, code="E505",
+    if not Path(path).exists():
+        raise DataError("prediction file not found", path=source, code="E509",
                         hint="pass a file written by `relx predict` or a run's "
-                             "predictions/val.jsonl") from None
+                             "predictions/val.jsonl")
+    handle = open_utf8(path, what="a prediction JSONL file (docs/predictions.md)")
+    vocabulary = _Vocabulary(labels)
     with handle:
         for lineno, raw in enumerate(handle, start=1):
             text = raw.strip()
@@ -206,7 +235,7 @@ def read_predictions(path: str | os.PathLike[str]) -> list[Prediction]:
             except json.JSONDecodeError as error:
                 raise _fail("E501", f"not valid JSON ({error.msg} at column {error.colno})",
                             source, lineno) from None
-            record = _parse(obj, path=source, line=lineno)
+            record = _parse(obj, path=source, line=lineno, vocabulary=vocabulary)
             if record.id in seen:
                 raise _fail("E504", f"duplicate id {record.id!r} (first on line "
                             f"{seen[record.id]}); ids must be unique", source, lineno)
@@ -230,7 +259,7 @@ def predictions_from_probs(
 
     Args:
         examples: :class:`~relx.data.PairExample` objects (``label`` is taken as gold unless
-            ``None``; ``novel`` is gold novelty for gold positives).
+            ``None``; ``novel`` is gold novelty for gold positives, ``None`` = unknown).
         probs: ``[N, len(labels)]`` probabilities (numpy array, tensor or nested lists).
         labels: Column order of ``probs`` (the model's label order, ``NOT`` first by default).
         pred_novel: Optional predicted novelty per example.
@@ -266,8 +295,8 @@ def predictions_from_probs(
         gold = getattr(example, "label", None)
         novel = getattr(example, "novel", None)
         # Gold novelty is only meaningful when the source annotates it (BioRED does, LitCoin
-        # test does not); a NOT pair is never novel.
-        if gold is None or novel is None or not getattr(example, "novel_known", True):
+        # test does not): unknown (None) stays None, never False; a NOT pair is never novel.
+        if gold is None or novel is None:
             gold_novel = None
         else:
             gold_novel = bool(novel) and gold != NOT_LABEL

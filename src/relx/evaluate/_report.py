@@ -193,6 +193,10 @@ def _fmt_ci(metric: dict[str, Any]) -> str:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "-"
 
 
+_SETTING_NAMES = {"pair": "pair", "pair_type": "pair + type", "pair_novelty": "pair + novelty",
+                  "all": "pair + type + novelty"}
+
+
 def _score_rows(scores: dict[str, Any]) -> list[list[str]]:
     rows = []
     pair = scores["pair"]
@@ -201,23 +205,42 @@ def _score_rows(scores: dict[str, Any]) -> list[list[str]]:
     po = pair["pair_only"]
     rows.append(["any relation vs NOT", f"{po['precision']:.4f}", f"{po['recall']:.4f}",
                  f"{po['f1']:.4f}", _fmt_ci(po)])
-    names = {"pair": "pair", "pair_type": "pair + type", "pair_novelty": "pair + novelty",
-             "all": "pair + type + novelty"}
     for name, m in scores["document"]["settings"].items():
-        rows.append([f"BioRED document: {names[name]}", f"{m['precision']:.4f}",
+        rows.append([f"BioRED document: {_SETTING_NAMES[name]}", f"{m['precision']:.4f}",
                      f"{m['recall']:.4f}", f"{m['f1']:.4f}", _fmt_ci(m)])
     return rows
 
 
+def _novelty_note(scores: dict[str, Any]) -> str:
+    document = scores["document"]
+    if not document["novelty_scored"]:
+        return "Novelty settings not scored: no gold or no predicted novelty."
+    return (f"Novelty settings: {document.get('novelty_unknown_gold', 0)} gold relations of "
+            "unknown novelty left out (never read as No); "
+            f"{document.get('novelty_missing_pred', 0)} predicted relations without a predicted "
+            "novelty counted as mismatches.")
+
+
+def _fold_settings(result: dict[str, Any]) -> list[str]:
+    return [n for n in _SETTING_NAMES if f"document_{n}_f1" in result["fold_summary"]]
+
+
+def _fold_header(result: dict[str, Any]) -> list[str]:
+    return ["fold", "P", "R", "F1", "accuracy",
+            *(f"doc {_SETTING_NAMES[n]} F1" for n in _fold_settings(result))]
+
+
 def _fold_rows(result: dict[str, Any]) -> list[list[str]]:
     rows = []
+    settings = _fold_settings(result)
     for name, scores in result["folds"].items():
         pair = scores["pair"]
         rows.append([name, f"{pair['precision']:.4f}", f"{pair['recall']:.4f}",
-                     f"{pair['f1']:.4f}", f"{pair['accuracy']:.4f}"])
+                     f"{pair['f1']:.4f}", f"{pair['accuracy']:.4f}",
+                     *(f"{scores['document']['settings'][n]['f1']:.4f}" for n in settings)])
     s = result["fold_summary"]
-    rows.append(["mean ± std"] + [f"{s[m]['mean']:.4f} ± {s[m]['std']:.4f}"
-                                  for m in ("precision", "recall", "f1", "accuracy")])
+    metrics = ["precision", "recall", "f1", "accuracy", *(f"document_{n}_f1" for n in settings)]
+    rows.append(["mean ± std"] + [f"{s[m]['mean']:.4f} ± {s[m]['std']:.4f}" for m in metrics])
     return rows
 
 
@@ -324,15 +347,17 @@ def write_report(
              f"{html.escape(ci_note)} The pair protocol counts a wrong relation type as one "
              "false positive and one false negative.</p>",
              "<h2>Scores</h2>", _html_table(score_header, _score_rows(scores)),
-             f"<p>accuracy {scores['pair']['accuracy']:.4f} (dominated by NOT)</p>"]
+             f"<p>accuracy {scores['pair']['accuracy']:.4f} (dominated by NOT)</p>",
+             f"<p class='note'>{html.escape(_novelty_note(scores))}</p>"]
     md = [f"# {title}", "", f"`{target}`: {counts}. {ci_note}", "", "## Scores", "",
           _md_table(score_header, _score_rows(scores)), "",
-          f"accuracy {scores['pair']['accuracy']:.4f} (dominated by NOT)", ""]
+          f"accuracy {scores['pair']['accuracy']:.4f} (dominated by NOT)", "",
+          _novelty_note(scores), ""]
     if kind == "cv":
-        fold_header = ["fold", "P", "R", "F1", "accuracy"]
-        parts += ["<h2>Cross-validation folds (pair protocol)</h2>",
+        fold_header = _fold_header(result)
+        parts += ["<h2>Cross-validation folds</h2>",
                   _html_table(fold_header, _fold_rows(result))]
-        md += ["## Cross-validation folds (pair protocol)", "",
+        md += ["## Cross-validation folds", "",
                _md_table(fold_header, _fold_rows(result)), ""]
     class_header = ["label", "P", "R", "F1", "support", "predicted"]
     parts += ["<h2>Per class</h2>", _html_table(class_header, _per_class_rows(scores["pair"]))]

@@ -55,17 +55,17 @@ def parse_shard(spec: str) -> Shard:
     """``"K/N"`` (0-based ``K`` < ``N``) -> :class:`Shard`.
 
     Raises:
-        ConfigError: E509 for anything else, with an example.
+        ConfigError: E510 for anything else, with an example.
     """
     match = _SPEC.match(spec)
     if not match:
         raise ConfigError(f"--shard {spec!r} is not K/N; expected e.g. --shard 0/4 (the first "
-                          "of 4 shards; K counts from 0)", code="E509")
+                          "of 4 shards; K counts from 0)", code="E510")
     index, count = int(match.group(1)), int(match.group(2))
     if count < 1 or not 0 <= index < count:
         raise ConfigError(f"--shard {spec}: expected 0 <= K < N (K counts from 0); e.g. the "
                           f"shards of N={max(count, 1)} are 0/{max(count, 1)} .. "
-                          f"{max(count, 1) - 1}/{max(count, 1)}", code="E509")
+                          f"{max(count, 1) - 1}/{max(count, 1)}", code="E510")
     return Shard(index, count)
 
 
@@ -78,7 +78,7 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         raise ConfigError(f"environment variable {name}={raw!r} is not an integer; expected "
                           "the launcher's value (torchrun/accelerate set it)",
-                          code="E509") from None
+                          code="E510") from None
 
 
 def resolve_shard(spec: str | Shard | None, env: Mapping[str, str] | None = None) -> Shard:
@@ -89,5 +89,5 @@ def resolve_shard(spec: str | Shard | None, env: Mapping[str, str] | None = None
     rank = _env_int(env, "RANK", 0)
     if world < 1 or not 0 <= rank < world:
         raise ConfigError(f"RANK={rank} WORLD_SIZE={world}: expected 0 <= RANK < WORLD_SIZE",
-                          code="E509")
+                          code="E510")
     return Shard(base.index * world + rank, base.count * world)

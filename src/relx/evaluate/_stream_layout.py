@@ -89,20 +89,20 @@ def read_identity(out_dir: Path) -> dict[str, Any]:
     """``predict.json`` of a streaming prediction directory.
 
     Raises:
-        RunDirError: E610 when ``out_dir`` is not one.
+        RunDirError: E620 when ``out_dir`` is not one.
     """
     path = out_dir / IDENTITY_FILE
     if not path.is_file():
         raise RunDirError(f"{out_dir} is not a streaming prediction directory (no "
                           f"{IDENTITY_FILE}); expected the --out of a `relx predict` run "
                           "with several inputs, a folder/glob, a directory --out or --shard",
-                          code="E610")
+                          code="E620")
     identity = read_json(path)
     if identity.get("kind") != _KIND or identity.get("format_version") != STREAM_FORMAT_VERSION:
         raise RunDirError(f"{path}: kind {identity.get('kind')!r} format version "
                           f"{identity.get('format_version')!r}; expected {_KIND!r} version "
                           f"{STREAM_FORMAT_VERSION} (written by another relx version?)",
-                          code="E610")
+                          code="E620")
     return identity
 
 
@@ -130,13 +130,14 @@ def claim_directory(out_dir: Path, identity: dict[str, Any]) -> None:
     """Record ``identity`` in ``out_dir`` or check that it is the one recorded.
 
     Raises:
-        RunDirError: E610 ``out_dir`` is a file; E608 it holds the outputs of a different
+        RunDirError: E614 ``out_dir`` is a file; E615 a foreign non-empty folder; E618 it
+            holds the outputs of a different
             command (other inputs, model, format, threshold, window or shard count).
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise RunDirError(f"--out {out_dir} is a file; the streaming layout (several inputs, "
                           "a folder/glob input, --shard or a launcher) writes a directory",
-                          code="E610", hint=f"pass a directory, e.g. --out "
+                          code="E614", hint=f"pass a directory, e.g. --out "
                           f"{out_dir.parent / 'predictions'}/, and merge it with `relx predict "
                           "--merge DIR --out FILE`")
     identity = {"kind": _KIND, "format_version": STREAM_FORMAT_VERSION, **identity}
@@ -147,7 +148,7 @@ def claim_directory(out_dir: Path, identity: dict[str, Any]) -> None:
             raise RunDirError(
                 f"{out_dir} holds predictions of a different command: "
                 f"{_difference(recorded, identity)}; a resume must repeat the first command",
-                code="E608",
+                code="E618",
                 hint="repeat the original command to resume, or pick a new --out (or delete "
                      f"{out_dir}) to start over",
             )
@@ -159,7 +160,7 @@ def claim_directory(out_dir: Path, identity: dict[str, Any]) -> None:
     if foreign:
         raise RunDirError(f"--out {out_dir} is a non-empty directory without {IDENTITY_FILE}; "
                           "expected a new or empty directory (or one a previous `relx "
-                          "predict` wrote)", code="E610", hint="pick a new --out")
+                          "predict` wrote)", code="E615", hint="pick a new --out")
     atomic_write_json(path, identity)
 
 
@@ -213,7 +214,7 @@ class ShardLayout:
             if (data.get("shard"), data.get("n_shards")) != (index, count):
                 raise RunDirError(f"{layout.manifest_path} is shard {data.get('shard')} of "
                                   f"{data.get('n_shards')}; expected {index} of {count}",
-                                  code="E608")
+                                  code="E618")
             layout.chunks = [ChunkRecord(**c) for c in data.get("chunks", [])]
             layout.complete = bool(data.get("complete"))
         return layout

@@ -40,7 +40,7 @@ def _bioc_xml_parts(text: str, path: Path) -> tuple[str, str]:
     first = text.find("<document>")
     if end == -1:
         raise RunDirError(f"{path}: no </collection>; expected a BioC XML chunk written by "
-                          "relx predict", code="E609")
+                          "relx predict", code="E619")
     if first == -1:  # a collection without documents
         return text[:end], ""
     return text[:first], text[first:end]
@@ -55,7 +55,7 @@ def merge_predictions(out_dir: str | os.PathLike[str],
         "n_relations", "n_skipped_type_pair"}``.
 
     Raises:
-        RunDirError: E610 not a streaming prediction directory; E609 a shard is missing or
+        RunDirError: E620 not a streaming prediction directory; E619 a shard is missing or
             unfinished, or a chunk file is gone.
     """
     directory = Path(out_dir)
@@ -67,7 +67,7 @@ def merge_predictions(out_dir: str | os.PathLike[str],
         listed = ", ".join(unfinished[:4]) + (" ..." if len(unfinished) > 4 else "")
         raise RunDirError(f"{directory}: {len(unfinished)} of {len(layouts)} shards are not "
                           f"finished ({listed}); expected every shard complete before merging",
-                          code="E609", hint="run (or resume) the missing shards with the same "
+                          code="E619", hint="run (or resume) the missing shards with the same "
                           "command and --shard K/N, then merge again")
     chunks = [(layout, record) for layout in layouts for record in layout.chunks]
     main_suffix = CHUNK_SUFFIXES[output_format]
@@ -78,7 +78,7 @@ def merge_predictions(out_dir: str | os.PathLike[str],
         for name in record.files:
             if not (layout.folder / name).is_file():
                 raise RunDirError(f"{layout.folder / name} is listed in the manifest but "
-                                  "missing; expected the chunk file", code="E609",
+                                  "missing; expected the chunk file", code="E619",
                                   hint="delete the shard folder and run the shard again")
             if name != stem:
                 sidecars.add(name[len(stem):])

@@ -118,8 +118,8 @@ class _ChunkPredictor:
     """Pairs -> probabilities for one chunk, with the loaded model and its settings."""
 
     def __init__(self, checkpoint: Path, *, device: Any, batch_size: int,
-                 max_tokens_per_batch: int | None) -> None:
-        model, tokenizer, info = _load(checkpoint)
+                 max_tokens_per_batch: int | None, trust_remote_code: bool = False) -> None:
+        model, tokenizer, info = _load(checkpoint, trust_remote_code=trust_remote_code)
         self.model = model.to(device)
         self.tokenizer = tokenizer
         self.settings = _representation(checkpoint, info)
@@ -238,6 +238,7 @@ def predict_stream(
     device: str | None = None,
     shard: str | Shard | None = None,
     progress: bool = False,
+    trust_remote_code: bool = False,
 ) -> dict[str, Any]:
     """Predict relations on corpus files of any size into a resumable, sharded directory.
 
@@ -255,14 +256,15 @@ def predict_stream(
             under a launcher).
         shard: ``"K/N"`` or a :class:`Shard`; combined with ``RANK``/``WORLD_SIZE``.
         progress: Show a progress bar (stderr).
+        trust_remote_code: Let the model run Python it ships (as ``predict``).
 
     Returns:
         The summary of this process's shard (counts, rates, resumed chunks, paths).
 
     Raises:
-        ConfigError: E508 bad format/threshold/window; E509 bad shard.
-        RunDirError: E607 no model; E608 ``out_dir`` holds another command's outputs; E610
-            ``out_dir`` is a file or a foreign non-empty directory.
+        ConfigError: E508 bad format/threshold/window; E510 bad shard.
+        RunDirError: E607 no model; E618 ``out_dir`` holds another command's outputs; E614
+            ``out_dir`` is a file; E615 a non-empty folder relx did not write.
         DataError: unreadable inputs (file and line or document id).
     """
     from relx.data import DocumentStream, ProblemLog, build_pairs
@@ -306,7 +308,8 @@ def predict_stream(
                 "pairs_per_s": 0.0, "problems": 0}
 
     predictor = _ChunkPredictor(checkpoint, device=_rank_device(device), batch_size=batch_size,
-                                max_tokens_per_batch=max_tokens_per_batch)
+                                max_tokens_per_batch=max_tokens_per_batch,
+                                trust_remote_code=trust_remote_code)
     bar = _Progress(progress, f"predict shard {mine}", stream.total_bytes)
     done = {c.index: c for c in layout.chunks}
     new = {"n_documents": 0, "n_pairs": 0}
@@ -355,7 +358,7 @@ def predict_stream(
         if n_chunks_seen < len(done):
             raise RunDirError(f"{layout.folder}: the manifest lists {len(done)} chunks but the "
                               f"inputs now give {n_chunks_seen}; the inputs changed",
-                              code="E608", hint="start over with a new --out")
+                              code="E618", hint="start over with a new --out")
         layout.complete = True
         layout.commit()
     finally:
@@ -383,5 +386,5 @@ def _check_resumed(record: ChunkRecord, documents: Sequence[Any], layout: ShardL
             f"{layout.folder}: chunk {record.index} was documents {record.first_document} .. "
             f"{record.last_document} ({record.n_documents}); the inputs now give "
             f"{documents[0].doc_id} .. {documents[-1].doc_id} ({len(documents)})",
-            code="E608", hint="the inputs changed since the first run; start over with a new "
+            code="E618", hint="the inputs changed since the first run; start over with a new "
             "--out")

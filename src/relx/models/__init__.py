@@ -13,7 +13,13 @@ complete model directory, E331 relx_model.json unreadable or newer, E332 save wi
 tokenizer, E333 base model differs from the one trained on.
 """
 
-from relx.models._build import METHODS, build_classifier, detect_kind, load_classifier
+from relx.models._build import (
+    METHODS,
+    build_classifier,
+    detect_kind,
+    load_classifier,
+    remote_code_request,
+)
 from relx.models._classifier import (
     ADAPTER_DIR,
     BACKBONE_DIR,
@@ -28,6 +34,12 @@ from relx.models._inference import (
     iter_probabilities,
     predict_probabilities,
 )
+from relx.models._memory import (
+    MemoryEstimate,
+    estimate_training_memory,
+    plan_activation_checkpointing,
+)
+from relx.models._packed_attention import PACKED_ATTENTION_CHOICES
 from relx.models._info import MODEL_FORMAT_VERSION, MODEL_INFO_FILE, ModelInfo
 from relx.models._pooling import (
     first_token_index,
@@ -38,10 +50,15 @@ from relx.models._pooling import (
 
 __all__ = [
     "iter_probabilities",
+    "MemoryEstimate",
+    "estimate_training_memory",
+    "plan_activation_checkpointing",
+    "PACKED_ATTENTION_CHOICES",
     "predict_probabilities",
     "ProbabilityChunk",
     "build_classifier",
     "load_classifier",
+    "remote_code_request",
     "detect_kind",
     "RelationClassifier",
     "ClassificationHead",

@@ -28,7 +28,9 @@ from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
 from relx.models._heads import DECODER_HEADS, ENCODER_HEADS, HEADS, ClassificationHead
 from relx.models._info import MODEL_INFO_FILE, ModelInfo
 
-__all__ = ["build_classifier", "load_classifier", "detect_kind", "METHODS"]
+__all__ = [
+    "build_classifier", "load_classifier", "remote_code_request", "detect_kind", "METHODS",
+]
 
 logger = logging.getLogger("relx.models")
 
@@ -570,8 +572,15 @@ def load_classifier(
     device: str | torch.device | None = None,
     is_trainable: bool = False,
     base_model: str | os.PathLike[str] | None = None,
+    trust_remote_code: bool = False,
 ) -> tuple[RelationClassifier, Any, ModelInfo]:
     """Rebuild a classifier saved by :meth:`RelationClassifier.save` from its files alone.
+
+    A model directory is data, never code: ``trust_remote_code`` comes only from the caller
+    (the user's ``--trust-remote-code`` or their own training config), never from the
+    directory's ``relx_model.json``. A directory that asks for it (that flag, or an
+    ``auto_map`` in a config) gets a warning naming the files and how to allow it, and is
+    loaded without running its Python; a model that cannot load without it fails (E334).
 
     Full models load their saved backbone; LoRA models load the base from the recorded
     reference (hub name, folder or GGUF), resize to the saved vocabulary, then apply the
@@ -584,6 +593,8 @@ def load_classifier(
         base_model: LoRA/QLoRA only: where the base lives now, when it moved since training
             (another machine, another cache). The recorded GGUF file name is kept unless
             this points at a .gguf file. Checked against the recorded vocabulary size.
+        trust_remote_code: Let transformers import Python shipped with the model (its
+            ``auto_map`` classes). Only pass ``True`` for a model you trust.
 
     Returns:
         ``(model, tokenizer, info)``; the model is in eval mode unless ``is_trainable``.
@@ -591,8 +602,6 @@ def load_classifier(
     Raises:
         ModelError: not a complete relx model directory, newer format, base mismatch.
     """
-    from transformers import AutoModel, AutoTokenizer
-
     root = Path(directory)
     info_path = root / MODEL_INFO_FILE
     if not info_path.is_file():
@@ -603,8 +612,95 @@ def load_classifier(
             code="E330",
         )
     info = ModelInfo.from_json(read_json(info_path), source=str(info_path))
+    asks = remote_code_request(root)
+    if asks and not trust_remote_code:
+        warnings.warn(
+            f"{root}: the model asks to run its own Python code ({'; '.join(asks)}); it was "
+            "NOT run. Pass --trust-remote-code (load_classifier(..., trust_remote_code=True)) "
+            "only if you trust where this model came from",
+            RelxWarning,
+            stacklevel=2,
+        )
+    try:
+        return _load_saved(root, info, info_path, device=device, is_trainable=is_trainable,
+                           base_model=base_model, trust_remote_code=trust_remote_code)
+    except ValueError as error:
+        if asks and not trust_remote_code and "trust_remote_code" in str(error):
+            raise ModelError(
+                f"{root}: the model needs its own Python code to load ({'; '.join(asks)}); "
+                "expected a model transformers can load without it; relx runs a model's code "
+                "only when asked",
+                code="E334",
+                hint="if you trust this model: add --trust-remote-code to the command",
+            ) from None
+        raise
+
+
+def remote_code_request(directory: str | os.PathLike[str]) -> list[str]:
+    """Why a saved model directory asks to run its own code (empty when it does not).
+
+    Looks at ``relx_model.json``'s ``trust_remote_code`` and at an ``auto_map`` in any
+    ``config.json`` / ``tokenizer_config.json`` of the directory and its ``backbone/`` and
+    ``adapter/`` folders. Reads JSON only; imports nothing.
+    """
+    root = Path(directory)
+    reasons: list[str] = []
+    try:
+        if read_json(root / MODEL_INFO_FILE).get("trust_remote_code"):
+            reasons.append(f"{MODEL_INFO_FILE} sets trust_remote_code")
+    except (OSError, ValueError, AttributeError):
+        pass
+    for folder in (root, root / BACKBONE_DIR, root / ADAPTER_DIR):
+        for name in ("config.json", "tokenizer_config.json"):
+            path = folder / name
+            try:
+                config = read_json(path) if path.is_file() else {}
+            except (OSError, ValueError):
+                continue
+            if isinstance(config, dict) and config.get("auto_map"):
+                reasons.append(f"{path.relative_to(root)} has an auto_map")
+    return reasons
+
+
+#: Weight files that are pickles: loading one can run arbitrary code, so relx never does.
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+
+
+def _refuse_pickled_weights(folder: Path) -> None:
+    """A saved backbone holds safetensors only (RelationClassifier.save writes them).
+
+    Raises:
+        ModelError: [E335] the folder's weights are pickles (``pytorch_model.bin``...).
+    """
+    if not folder.is_dir() or any(folder.glob("*.safetensors")):
+        return
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in _PICKLE_SUFFIXES)
+    if pickles:
+        raise ModelError(
+            f"{folder}: backbone weights are pickle files ({', '.join(pickles)}); expected "
+            "model.safetensors (relx never unpickles: a pickle can run code)",
+            code="E335",
+            hint="convert them where you trust the file: transformers' save_pretrained("
+            "safe_serialization=True)",
+        )
+
+
+def _load_saved(
+    root: Path,
+    info: ModelInfo,
+    info_path: Path,
+    *,
+    device: str | torch.device | None,
+    is_trainable: bool,
+    base_model: str | os.PathLike[str] | None,
+    trust_remote_code: bool,
+) -> tuple[RelationClassifier, Any, ModelInfo]:
+    from transformers import AutoModel, AutoTokenizer
+
     torch_dtype = _DTYPES[info.dtype]
-    tokenizer = AutoTokenizer.from_pretrained(root, trust_remote_code=info.trust_remote_code)
+    if info.method == "full":
+        _refuse_pickled_weights(root / BACKBONE_DIR)
+    tokenizer = AutoTokenizer.from_pretrained(root, trust_remote_code=trust_remote_code)
     if info.method == "full" and base_model is not None:
         warnings.warn(
             f"load_classifier(base_model={str(base_model)!r}) has no effect: {root} holds a"
@@ -614,7 +710,8 @@ def load_classifier(
         )
     if info.method == "full":
         backbone = AutoModel.from_pretrained(
-            root / BACKBONE_DIR, dtype=torch_dtype, trust_remote_code=info.trust_remote_code
+            root / BACKBONE_DIR, dtype=torch_dtype, trust_remote_code=trust_remote_code,
+            use_safetensors=True,
         )
         if getattr(backbone, "pooler", None) is not None:
             backbone.pooler = None
@@ -642,7 +739,7 @@ def load_classifier(
             source,
             gguf_file=gguf_file,
             dtype=torch_dtype,
-            trust_remote_code=info.trust_remote_code,
+            trust_remote_code=trust_remote_code,
             quantization_config=quantization,
         )
         rows = int(backbone.get_input_embeddings().weight.shape[0])

@@ -16,10 +16,19 @@ from safetensors.torch import save_file
 from torch import nn
 
 from relx._io import atomic_write_json
-from relx.errors import ModelError
+from relx.errors import ConfigError, ModelError
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
 from relx.models._heads import ClassificationHead
 from relx.models._info import MODEL_INFO_FILE, ModelInfo
+from relx.models._packed_attention import (
+    PACKED_ATTENTION_CHOICES,
+    VARLEN_IMPLEMENTATION,
+    block_mask,
+    packed_attention_from_env,
+    register_varlen_attention,
+    varlen_available,
+    varlen_kwargs,
+)
 from relx.models._pooling import (
     first_token_index,
     last_token_index,
@@ -43,6 +52,15 @@ BACKBONE_DIR = "backbone"
 ADAPTER_DIR = "adapter"
 #: The classification head's weights (float32).
 HEAD_FILE = "head.safetensors"
+
+#: Attention implementations that keep packed examples apart. Decoders: transformers derives
+#: the packed mask from position resets for all of these (flash: varlen from position ids);
+#: encoders: only those that take relx's 4-D block mask, or relx's varlen.
+_DECODER_PACKED_IMPLEMENTATIONS = frozenset({
+    "sdpa", "eager", "flex_attention", "flash_attention_2", "flash_attention_3",
+    "flash_attention_4", VARLEN_IMPLEMENTATION,
+})
+_ENCODER_PACKED_IMPLEMENTATIONS = frozenset({"sdpa", "eager", VARLEN_IMPLEMENTATION})
 
 
 def pool_index_from_attention_mask(attention_mask: torch.Tensor, *, kind: str) -> torch.Tensor:
@@ -172,8 +190,9 @@ class RelationClassifier(nn.Module):
         if position_ids is not None:
             # Caller-given positions mean a packed batch (several examples per row, positions
             # restarting at 0): each example must attend only to itself.
-            position_ids, packed_mask = self._packed_inputs(position_ids, attention_mask)
-            kwargs["attention_mask"] = packed_mask
+            packed_kwargs = self._packed_inputs(position_ids, attention_mask, input_ids)
+            position_ids = packed_kwargs.pop("position_ids")
+            kwargs.update(packed_kwargs)
         elif self.info.pass_position_ids:
             position_ids = positions_from_attention_mask(attention_mask)
         if position_ids is not None:
@@ -186,54 +205,163 @@ class RelationClassifier(nn.Module):
             pool_index = pool_index_from_attention_mask(attention_mask, kind=self.info.kind)
         return self.head(hidden, pool_index, entity_index)
 
-    def _base_config(self) -> Any:
+    @property
+    def pool(self) -> str:
+        """Which token of an example the head reads: ``last`` (decoders) or ``first`` (encoders).
+
+        What a caller passes as ``pool`` to ``relx.represent.collate_packed`` (or a batching
+        mode's ``collate``): in a packed row the mask cannot tell where an example ends.
+        """
+        return "last" if self.info.kind == "decoder" else "first"
+
+    @property
+    def packed_attention(self) -> str:
+        """The requested packed attention path (``auto``, ``sdpa_mask``, ``flex``, ``varlen``).
+
+        Set by :meth:`set_packed_attention`; unset, ``RELX_PACKED_ATTENTION`` or ``auto``.
+        See ``relx/models/_packed_attention.py`` for what each path does.
+        """
+        requested = getattr(self, "_packed_attention_requested", None)
+        return requested if requested is not None else packed_attention_from_env()
+
+    @property
+    def packed_attention_used(self) -> str | None:
+        """The path packed batches actually took (``None`` before the first packed forward)."""
+        return getattr(self, "_packed_attention_resolved", None)
+
+    def set_packed_attention(self, name: str) -> None:
+        """Choose how packed examples are kept apart (decided again at the next packed forward).
+
+        Raises:
+            ConfigError: [E207] an unknown name.
+            ModelError: [E313] ``flex`` on an encoder.
+        """
+        if name not in PACKED_ATTENTION_CHOICES:
+            raise ConfigError(
+                f"packed_attention: expected one of {list(PACKED_ATTENTION_CHOICES)}; got"
+                f" {name!r}",
+                code="E207",
+            )
+        self._packed_attention_requested = name
+        self._packed_attention_resolved = None
+        self.check_packed()
+
+    def _base_model(self) -> Any:
         backbone = self.backbone
         if hasattr(backbone, "get_base_model"):
             backbone = backbone.get_base_model()
-        return backbone.config
+        return backbone
+
+    def check_packed(self) -> None:
+        """Raise ``ModelError`` [E313] at setup unless packed examples can be kept apart.
+
+        Called by the packed batching mode's ``check_model`` (and before every packed
+        forward), so a backbone whose attention cannot take packed rows fails before
+        training starts, not in the middle of it.
+        """
+        implementation = getattr(self._base_config(), "_attn_implementation", None) or "eager"
+        requested = self.packed_attention
+        if self.info.kind == "encoder":
+            if requested == "flex":
+                raise ModelError(
+                    "packed_attention 'flex' is for decoders (transformers builds no packed"
+                    " BlockMask for bidirectional attention); use 'auto', 'varlen' or"
+                    " 'sdpa_mask', or train.batching: padded",
+                    code="E313",
+                )
+            supported = _ENCODER_PACKED_IMPLEMENTATIONS
+        else:
+            supported = _DECODER_PACKED_IMPLEMENTATIONS
+        if implementation not in supported:
+            raise ModelError(
+                f"packed batches for {self.info.kind}s need attn_implementation in"
+                f" {sorted(supported)}; the backbone uses {implementation!r}; load it with"
+                f" attn_implementation='sdpa' or set train.batching: padded",
+                code="E313",
+            )
+
+    def _resolve_packed_attention(self, device: torch.device) -> str:
+        """Decide the packed path once (per request), switching the backbone if it needs to."""
+        resolved = self.packed_attention_used
+        if resolved is not None:
+            return resolved
+        requested = self.packed_attention
+        base = self._base_model()
+        functional = bool(getattr(base, "_can_set_attn_implementation", lambda: False)())
+        if requested == "auto":
+            resolved = (
+                "varlen" if device.type == "cuda" and varlen_available() and functional
+                else "sdpa_mask"
+            )
+        elif requested == "varlen" and not functional:
+            logger.warning(
+                "packed_attention 'varlen': %s does not follow transformers' attention"
+                " interface; using 'sdpa_mask'", type(base).__name__,
+            )
+            resolved = "sdpa_mask"
+        else:
+            resolved = requested
+        if resolved == "varlen":
+            base.set_attn_implementation(register_varlen_attention())
+        elif resolved == "flex":
+            base.set_attn_implementation("flex_attention")
+        implementation = getattr(base.config, "_attn_implementation", None)
+        logger.info(
+            "packed attention: %s (requested %s; attn_implementation %s)",
+            resolved, requested, implementation,
+        )
+        self._packed_attention_resolved = resolved
+        return resolved
+
+    def _base_config(self) -> Any:
+        return self._base_model().config
 
     def _packed_inputs(
-        self, position_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Position ids and attention mask that keep packed examples apart.
+        self,
+        position_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        input_ids: torch.Tensor,
+    ) -> dict[str, Any]:
+        """Backbone kwargs (``position_ids``, ``attention_mask``, ...) that keep examples apart.
 
-        Decoders: no 2-D mask, so transformers derives a block-causal mask from the position
-        resets (every attention implementation, flash included). Encoders: an explicit 4-D
-        block-diagonal mask (transformers passes 4-D masks through untouched). Models that
-        number positions from the input ids (RoBERTa) get the same ``padding_idx + 1``
-        offset they would compute themselves.
+        ``sdpa_mask``/``flex`` decoders: no 2-D mask, so transformers derives a block-causal
+        mask (or BlockMask) from the position resets. ``sdpa_mask`` encoders: an explicit 4-D
+        block-diagonal mask (transformers passes 4-D masks through untouched). ``varlen``:
+        ``cu_seq_lens_*`` for ``relx_varlen`` and a tiny 4-D placeholder mask, so transformers
+        builds no mask at all. Models that number positions from the input ids (RoBERTa) get
+        the same ``padding_idx + 1`` offset they would compute themselves.
         """
+        self.check_packed()
+        path = self._resolve_packed_attention(input_ids.device)
         config = self._base_config()
         mask = attention_mask.bool()
+        example_positions = position_ids
         if not self.info.pass_position_ids:
             pad = int(config.pad_token_id)
             pads = torch.full_like(position_ids, pad)
             position_ids = torch.where(mask, position_ids + pad + 1, pads)
+        out: dict[str, Any] = {"position_ids": position_ids}
+        if path == "varlen":
+            out.update(varlen_kwargs(example_positions))
+            out["attention_mask"] = torch.ones(
+                (position_ids.shape[0], 1, 1, 1), dtype=torch.bool, device=mask.device
+            )
+            return out
         if self.info.kind == "decoder":
-            return position_ids, None
-        # A new example starts wherever the position does not continue the previous one.
-        previous = torch.cat([position_ids[:, :1] - 1, position_ids[:, :-1]], dim=1)
-        segment = (position_ids - previous != 1).cumsum(dim=1)
-        same = segment[:, :, None] == segment[:, None, :]
-        eye = torch.eye(mask.shape[1], dtype=torch.bool, device=mask.device)
-        # Pads attend to themselves only: a fully masked query row would give NaN in SDPA.
-        allowed = (same & mask[:, None, :]) | eye
-        allowed = allowed[:, None]  # [R, 1, T, T]
+            out["attention_mask"] = None
+            return out
+        allowed = block_mask(example_positions, causal=False)  # [R, 1, T, T]
         implementation = getattr(config, "_attn_implementation", None) or "eager"
-        if implementation == "sdpa":
-            return position_ids, allowed
         if implementation == "eager":
             dtype = next(
                 (p.dtype for p in self.backbone.parameters() if p.is_floating_point()),
                 torch.float32,
             )
             additive = torch.zeros(allowed.shape, dtype=dtype, device=mask.device)
-            return position_ids, additive.masked_fill(~allowed, torch.finfo(dtype).min)
-        raise ModelError(
-            f"packed batches for encoders need attn_implementation 'sdpa' or 'eager'; the"
-            f" backbone uses {implementation!r}; use relx.represent.collate_padded instead",
-            code="E313",
-        )
+            out["attention_mask"] = additive.masked_fill(~allowed, torch.finfo(dtype).min)
+        else:
+            out["attention_mask"] = allowed
+        return out
 
     def trainable_parameter_names(self) -> list[str]:
         """Names of the parameters the optimizer will update."""

@@ -1,7 +1,7 @@
 """The type-pair constraint: labels never seen for an entity-type pair are masked out.
 
 Why: a quarter of BioRED candidate pairs have an entity-type combination that never carries
-a relation (formats.md §1), and some labels occur for only a few type pairs (``Bind`` between
+a relation (docs/formats.md §1), and some labels occur for only a few type pairs (``Bind`` between
 genes and chemicals, ``Drug_Interaction`` between chemicals). iKraph masks impossible labels
 at prediction ("no relation" mask); doing it from the *training* data keeps it honest in
 cross-validation. ``NOT`` is always allowed, so an unseen type pair predicts ``NOT``.

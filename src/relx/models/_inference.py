@@ -126,7 +126,7 @@ def _predict_window(
     loss_sum, n_labelled = 0.0, 0
     for idx in plan:
         members = [chunk[i] for i in idx]
-        batch = mode.collate(members, pad_token_id=pad_token_id)
+        batch = mode.collate(members, pad_token_id=pad_token_id, pool=getattr(model, "pool", None))
         labels = batch.pop("labels", None)
         batch = {k: v.to(device) for k, v in batch.items()}
         logits = model(batch).float()

@@ -4,6 +4,7 @@
 (prompt/chat template, tokens, entity-aware truncation) -> :func:`collate_padded` or
 :func:`collate_packed` (the batch contract of docs/architecture.md), chosen once per run by a
 batching mode (:func:`get_batching`) -> ``relx.models``.
+:func:`length_stats` measures rendered token lengths for ``relx data stats --tokenizer``.
 """
 
 from relx.represent._batch import collate_packed, collate_padded, length_grouped_batches
@@ -14,6 +15,13 @@ from relx.represent._batching import (
     get_batching,
     register_batching,
 )
+from relx.represent._packing import (
+    DEFAULT_ROW_TOKENS,
+    PackedBatching,
+    first_fit_decreasing,
+    plan_steps,
+    split_by_budget,
+)
 from relx.represent._encode import (
     IGNORE_LABEL,
     EncodedExample,
@@ -21,6 +29,7 @@ from relx.represent._encode import (
     encode_examples,
     sentence_bounds,
 )
+from relx.represent._lengths import LENGTH_BUCKETS, length_stats, load_tokenizer
 from relx.represent._markers import (
     REPRESENTATIONS,
     STYLE_ALIASES,
@@ -42,10 +51,16 @@ from relx.represent._prompt import (
 __all__ = [
     "BatchingMode",
     "PaddedBatching",
+    "PackedBatching",
+    "DEFAULT_ROW_TOKENS",
+    "first_fit_decreasing",
+    "plan_steps",
+    "split_by_budget",
     "batching_names",
     "get_batching",
     "register_batching",
     "IGNORE_LABEL",
+    "LENGTH_BUCKETS",
     "PROMPT_HEAD",
     "REPRESENTATIONS",
     "STYLE_ALIASES",
@@ -62,6 +77,8 @@ __all__ = [
     "encode_examples",
     "get_style",
     "length_grouped_batches",
+    "length_stats",
+    "load_tokenizer",
     "marker_tokens",
     "render_example",
     "resolve_mentions",

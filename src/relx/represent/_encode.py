@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from relx.data._example import PairExample
+from relx.data import PairExample
 from relx.errors import ConfigError
 from relx.labels import ALL_LABELS
 from relx.represent._markers import RenderedText, get_style, render_example
@@ -368,7 +368,7 @@ def encode_examples(
         tokenizer: A *fast* transformers tokenizer (offset mappings are required). Add
             :func:`~relx.represent.marker_tokens` to it before encoding if the model does.
         style: Marker style, short (``typed_entity_marker_punct``), aliased or versioned name.
-        prompt: Wrap the marked text in the instruction prompt (formats.md §3).
+        prompt: Wrap the marked text in the instruction prompt (docs/formats.md §3).
         labels: Label order; the label id is the index in it, and the prompt lists it.
         max_length_tokens: Limit per input, special tokens and framing included; ``None``
             disables truncation.

@@ -1,6 +1,6 @@
 """Entity marker styles: how a pair example's mentions of A and B are shown to a model.
 
-Six styles (formats.md §3, Zhou & Chen 2021 naming) mark *every* mention of A and of B in
+Six styles (docs/formats.md §3, Zhou & Chen 2021 naming) mark *every* mention of A and of B in
 place. They register under versioned names (``relx.repr.<style>.v1``) so that a run config
 written today still resolves after a style changes: a changed style gets a ``.v2`` entry and
 the short name moves to it, while ``.v1`` keeps its exact old behaviour.
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from relx.data._example import PairExample
+from relx.data import PairExample
 from relx.errors import ConfigError, DataError
 from relx.labels import ENTITY_TYPES
 
@@ -49,7 +49,7 @@ class MarkerStyle:
 
     ``{type}`` in a marker string is replaced by the mention's entity type. Markers carry
     their own inner spaces (``"@ * {type} * "``) and none outside, so a mention written
-    ``(PAH)`` becomes ``(@ * GeneOrGeneProduct * PAH @)`` (formats.md §3).
+    ``(PAH)`` becomes ``(@ * GeneOrGeneProduct * PAH @)`` (docs/formats.md §3).
 
     Attributes:
         name: The short style name used in configs (``typed_entity_marker_punct``).
@@ -124,7 +124,7 @@ _LATEST: dict[str, str] = {s.name: s.registry_name for s in _STYLES_V1}
 #: Other spellings accepted in configs (the users' scripts write ``punkt``).
 STYLE_ALIASES: dict[str, str] = {"entity_marker_punkt": "entity_marker_punct"}
 
-#: The six short style names, in formats.md order.
+#: The six short style names, in docs/formats.md §3 order.
 STYLE_NAMES: tuple[str, ...] = tuple(s.name for s in _STYLES_V1)
 
 

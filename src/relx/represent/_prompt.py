@@ -1,7 +1,7 @@
 """The instruction-prompt variant, inside the tokenizer's own chat template when it has one.
 
 Instruction-tuned decoders were trained to read a task inside their chat format; feeding them
-bare marked text (the users' first Llama run) wastes that. The prompt text is formats.md §3
+bare marked text (the users' first Llama run) wastes that. The prompt text is docs/formats.md §3
 verbatim; the label list is written in the configured label order so that the class index
 order and the order the model reads agree.
 """
@@ -21,7 +21,7 @@ __all__ = [
     "build_prompt_template",
 ]
 
-#: formats.md §3; ``{labels}`` is the comma-separated label list.
+#: docs/formats.md §3; ``{labels}`` is the comma-separated label list.
 PROMPT_HEAD = (
     "You are a biomedical relation extraction model.\n"
     "Determine the relation between the subject and object from these types:\n"

@@ -31,7 +31,7 @@ from relx.train._config import (
     resolve_config,
     val_split_index,
 )
-from relx.train._loop import load_examples, plan_batches, train
+from relx.train._recipe import load_examples, plan_batches, train
 from relx.train._run import RunWriter, is_complete, read_metrics, read_run, read_summary
 
 # Cross-validation, sweeps, presets and multi-GPU launching (the cv engineer's modules).

@@ -12,9 +12,15 @@ Validation collects **all** problems before anything is loaded and raises one
 :class:`~relx.errors.ConfigError` whose message holds one line per problem, each naming the
 key (and the YAML file:line when known), what was expected, what was received and the fix.
 
+Relative data paths are made absolute when the config is loaded (YAML paths against the
+YAML file's folder, ``--set`` and dict paths against the working directory, which the
+resolved config records), so ``config.resolved.yaml`` means the same files wherever a
+``--resume`` is started from.
+
 Error codes (E4xx, config/training):
     E401 invalid value(s) · E402 unreadable YAML · E403 malformed ``--set`` override ·
-    E404 inconsistent data section · E405 config file not found.
+    E404 inconsistent data section · E405 config file not found (E415/E416, unknown task or
+    labels the task cannot use, come from relx.tasks and are reported as E404 lines).
 """
 
 from __future__ import annotations
@@ -22,15 +28,17 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 import warnings
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from relx.errors import ConfigError, RelxWarning
-from relx.labels import ALL_LABELS, NOT_LABEL
+from relx.data import val_split_index
+from relx.errors import ConfigError, RelxError, RelxWarning
 
 __all__ = [
     "DataConfig",
@@ -50,7 +58,9 @@ __all__ = [
     "default_lr",
     "effective_batch_size",
     "check_truncation",
+    "truncation_warning",
     "val_split_index",
+    "DATA_PATH_KEYS",
     "LORA_DEFAULT_LR",
     "FULL_DEFAULT_LR",
     "LORA_MIN_LR",
@@ -64,17 +74,21 @@ logger.addHandler(logging.NullHandler())
 
 #: LoRA/QLoRA adapters are small low-rank updates and need ~10x the full fine-tuning lr;
 #: 2e-4 is the QLoRA paper's (Dettmers et al. 2023) and PEFT examples' default. The users'
-#: LoRA run at 3e-5 reached F1 0.456 vs ~0.65 at 2e-4 (origin document).
+#: LoRA run at 3e-5 reached F1 0.456 vs ~0.65 at 2e-4 (docs/origin.md).
 LORA_DEFAULT_LR = 2e-4
 #: Full fine-tuning of BERT-style encoders: 2e-5..5e-5 (Devlin et al. 2019, Appendix A.3).
 FULL_DEFAULT_LR = 3e-5
-#: Below this a LoRA run barely moves its adapters (origin document, root cause 1).
+#: Below this a LoRA run barely moves its adapters (docs/origin.md, root cause 1).
 LORA_MIN_LR = 1e-4
-#: Above this, with a fine-tuning lr, updates per epoch get few and small (origin doc, cause 4).
+#: Above this, with a fine-tuning lr, updates per epoch get few and small
+#: (docs/origin.md, cause 4).
 MAX_EFFECTIVE_BATCH = 64
 #: More than this share of inputs cut at max_length_tokens means the model often cannot see
-#: the pair (the users' 256-token limit cut the prompt tail of a large share; formats.md §3).
+#: the pair (the users' 256-token limit cut the prompt tail of a large share; docs/formats.md §3).
 MAX_TRUNCATED_SHARE = 0.05
+
+#: The data keys that hold file paths (made absolute at load time).
+DATA_PATH_KEYS = ("train_files", "val_files", "split_files", "corpus_files")
 
 STYLES = (
     "entity_mask",
@@ -123,7 +137,7 @@ class DataConfig(_Section):
         4,
         ge=0,
         description="Fold f validates on split (f + rotation) mod K; 4 is the users' protocol "
-        "(fold 0 validates on split_4, formats.md §2).",
+        "(fold 0 validates on split_4, docs/formats.md §2).",
     )
     context: Literal["multi_sentence", "document"] = Field(
         "multi_sentence",
@@ -133,9 +147,10 @@ class DataConfig(_Section):
     split_seed: int = Field(
         0, description="Seed of the document-to-split assignment (corpus_files)."
     )
-    labels: list[str] = Field(
-        default_factory=lambda: list(ALL_LABELS),
-        description="Class order of the model; the first must be NOT (class 0).",
+    labels: list[str] | None = Field(
+        None,
+        description="Class order of the model; None = the task's labels (relation: NOT and the "
+        "8 BioRED types; NOT must come first).",
     )
 
 
@@ -144,7 +159,8 @@ class RepresentConfig(_Section):
 
     style: Literal[STYLES] = Field(  # type: ignore[valid-type]
         "typed_entity_marker_punct",
-        description="Entity marking style (formats.md §3); typed_entity_marker_punct needs no new "
+        description="Entity marking style (docs/formats.md §3); typed_entity_marker_punct needs "
+        "no new "
         "tokens and was the best in Zhou & Chen 2021.",
     )
     prompt: bool = Field(
@@ -223,8 +239,14 @@ class TrainSection(_Section):
     max_tokens_per_batch: int | None = Field(
         None,
         ge=1,
-        description="Token budget per batch (padded length x examples); with it batches are "
-        "length-grouped and hold up to batch_size examples. None = fixed batch_size.",
+        description="Token budget per batch, counted as the batching mode computes (padded: "
+        "padded length x examples); with it batches are length-grouped and hold up to "
+        "batch_size examples. None = fixed batch_size.",
+    )
+    batching: str = Field(
+        "padded",
+        description="Batching mode (relx.represent.get_batching), chosen once per run: padded = "
+        "one example per row, right-padded.",
     )
     warmup_ratio: float = Field(
         0.0, ge=0, le=1, description="Share of optimizer steps spent warming up the lr."
@@ -281,6 +303,12 @@ class CVConfig(_Section):
         None, ge=2, description="Number of folds; None = data.n_splits (or the split file count)."
     )
     folds: list[int] | None = Field(None, description="Folds to run; None = all of them.")
+    tasks: list[str] | None = Field(
+        None,
+        description="Tasks trained per fold on identical folds (relx.tasks), e.g. [relation, "
+        "novelty]: the config's own task in DIR/fold_k/, every other one as a CV directory of "
+        "its own in DIR/<task>/ (e.g. DIR/novelty/fold_k/); None = only the config's task.",
+    )
 
 
 class TrackingConfig(_Section):
@@ -295,6 +323,11 @@ class TrackingConfig(_Section):
 class RelxConfig(_Section):
     """A complete relx training config; ``notes`` is filled by relx when resolving."""
 
+    task: str = Field(
+        "relation",
+        description="What the model predicts (relx.tasks): relation (default) or a registry "
+        "name such as relx.task.relation.v1; resolved to the versioned name.",
+    )
     data: DataConfig = Field(default_factory=DataConfig, description="Input data and fold.")
     represent: RepresentConfig = Field(
         default_factory=RepresentConfig, description="Input representation."
@@ -303,6 +336,11 @@ class RelxConfig(_Section):
     train: TrainSection = Field(default_factory=TrainSection, description="Optimisation loop.")
     cv: CVConfig = Field(default_factory=CVConfig, description="Cross-validation.")
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Trackers.")
+    working_directory: str | None = Field(
+        None,
+        description="Written by relx: the directory relx was started from (relative paths "
+        "given on the command line were resolved against it).",
+    )
     notes: list[str] = Field(
         default_factory=list,
         description="Written by relx: every automatic choice and warning, with its reason.",
@@ -422,11 +460,7 @@ def _describe_error(err: dict[str, Any], origin: _Origin) -> str:
     where = origin.where(loc)
     if kind == "extra_forbidden":
         section, _, name = loc.rpartition(".")
-        allowed = _allowed_keys(section)
-        return (
-            f"{where}: unknown key; expected one of {', '.join(allowed)}; got {name!r}. "
-            f"Fix: rename or remove it (relx config fill shows every key)."
-        )
+        return unknown_key_problem(where, name, _allowed_keys(section))
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return (
@@ -437,6 +471,15 @@ def _describe_error(err: dict[str, Any], origin: _Origin) -> str:
     if kind == "missing":
         return f"{where}: required; got nothing. Fix: set it in the YAML or with --set {loc}=..."
     return f"{where}: {err['msg'].lower()}; got {got}. Fix: give a value of the expected type."
+
+
+def unknown_key_problem(where: str, name: str, allowed: Sequence[str]) -> str:
+    """The one line for an unknown config key: the single place unknown keys are reported
+    (a "did you mean" suggestion hooks in here)."""
+    return (
+        f"{where}: unknown key; expected one of {', '.join(allowed)}; got {name!r}. "
+        f"Fix: rename or remove it (relx config fill shows every key)."
+    )
 
 
 def _allowed_keys(section: str) -> list[str]:
@@ -486,6 +529,8 @@ def config_from_dict(
     for item in overrides:
         origin.overridden.add(item.partition("=")[0].strip())
     merged = _fix_yaml_floats(apply_overrides(raw, overrides))
+    # Paths still relative here came from --set or a dict: relative to the working directory.
+    merged = _resolve_data_paths(merged, Path.cwd())
     try:
         config = RelxConfig.model_validate(merged)
     except ValidationError as exc:
@@ -565,15 +610,14 @@ def _resolve_data_paths(raw: Any, base: Path) -> Any:
         return raw
     raw = copy.deepcopy(raw)
     data = raw["data"]
-    for key in ("train_files", "val_files", "split_files", "corpus_files"):
+    for key in DATA_PATH_KEYS:
         files = data.get(key)
         if isinstance(files, str):
             files = [files]
             data[key] = files
         if isinstance(files, list):
             data[key] = [
-                str(base / f) if isinstance(f, str) and not Path(f).is_absolute() else f
-                for f in files
+                os.path.abspath(base / f) if isinstance(f, str) and f else f for f in files
             ]
     return raw
 
@@ -617,16 +661,14 @@ def _check_semantics(config: RelxConfig, origin: _Origin) -> list[str]:
             f"{origin.where('data.fold')}: expected 0..{n_splits - 1} (K={n_splits}); got "
             f"{d.fold}. Fix: pick a fold below the number of splits."
         )
-    if not d.labels or d.labels[0] != NOT_LABEL:
-        problems.append(
-            f"{origin.where('data.labels')}: expected {NOT_LABEL!r} first (class 0); got "
-            f"{_format_value(d.labels)}. Fix: put NOT first."
-        )
-    elif len(set(d.labels)) != len(d.labels):
-        problems.append(
-            f"{origin.where('data.labels')}: expected distinct labels; got duplicates in "
-            f"{_format_value(d.labels)}. Fix: list each label once."
-        )
+    problems.extend(_check_task(config, origin))
+    if config.train.batching != "padded":  # padded is always registered (relx.represent)
+        from relx.represent import get_batching
+
+        try:
+            get_batching(config.train.batching)
+        except RelxError as error:
+            problems.append(f"{origin.where('train.batching')}: {error.message.split(': ', 1)[1]}")
     if config.cv.folds is not None:
         k = config.cv.n_splits or n_splits
         bad = [f for f in config.cv.folds if not 0 <= f < k]
@@ -641,6 +683,28 @@ def _check_semantics(config: RelxConfig, origin: _Origin) -> list[str]:
             f"Fix: set the folder that holds the GGUF file."
         )
     return problems
+
+
+def _check_task(config: RelxConfig, origin: _Origin) -> list[str]:
+    """The task exists and accepts ``data.labels`` (the task owns its label rules)."""
+    from relx.tasks import get_task
+
+    try:
+        task = get_task(config.task)
+    except RelxError as error:
+        return [f"{origin.where('task')}: {error.message.split(': ', 1)[1]}"]
+    for name in config.cv.tasks or []:  # checked before fold 0 trains, not after
+        try:
+            get_task(name)
+        except RelxError as error:
+            return [f"{origin.where('cv.tasks')}: {error.message.split(': ', 1)[1]}"]
+    if config.data.labels is None:
+        return []
+    try:
+        task.labels(config.data.labels)
+    except RelxError as error:
+        return [f"{origin.where('data.labels')}: {error.message.split(': ', 1)[1]}"]
+    return []
 
 
 def check_ready(config: RelxConfig) -> None:
@@ -687,11 +751,6 @@ def effective_batch_size(config: RelxConfig, num_processes: int = 1) -> int:
     return config.train.batch_size * config.train.grad_accum_steps * num_processes
 
 
-def val_split_index(fold: int, n_splits: int, rotation: int = 4) -> int:
-    """The split a fold validates on: ``(fold + rotation) mod K`` (the users' protocol)."""
-    return (fold + rotation) % n_splits
-
-
 def _note(config: RelxConfig, message: str, *, warn: bool = False) -> None:
     """Log an automatic choice or a warning and record it in ``config.notes`` (once)."""
     if warn:
@@ -724,8 +783,20 @@ def resolve_config(config: RelxConfig, *, num_processes: int = 1) -> RelxConfig:
     config changes nothing, so ``config.resolved.yaml`` loads back to the same run.
     Warnings (:class:`~relx.errors.RelxWarning`) go to ``notes`` too.
     """
+    from relx.tasks import get_task
+
     config = config.model_copy(deep=True)
     t = config.train
+    task = get_task(config.task)
+    if config.task != task.name:
+        config.task = task.name
+        _note(config, f"task={task.name} (from task: {task.short_name}; versioned name)")
+    if config.data.labels is None:
+        config.data.labels = list(task.labels(None))
+        _note(config, f"data.labels: the {task.short_name} task's {len(config.data.labels)} "
+                      f"classes ({', '.join(config.data.labels)})")
+    if config.working_directory is None:
+        config.working_directory = os.getcwd()
     if t.lr is None:
         t.lr = default_lr(config.model.method)
         _note(
@@ -777,22 +848,27 @@ def resolve_config(config: RelxConfig, *, num_processes: int = 1) -> RelxConfig:
     return config
 
 
-def check_truncation(config: RelxConfig, n_truncated: int, n_total: int, *, split: str) -> None:
-    """Warn (and note) when ``max_length_tokens`` cuts more than 5% of a split's inputs.
+def truncation_warning(
+    config: RelxConfig, n_truncated: int, n_total: int, *, split: str
+) -> str | None:
+    """The warning when ``max_length_tokens`` cuts more than 5% of a split's inputs, else None.
 
     Checked after encoding, where the value is used (the schema cannot know lengths).
     """
-    if n_total <= 0:
-        return
-    share = n_truncated / n_total
-    if share > MAX_TRUNCATED_SHARE:
-        _note(
-            config,
-            f"represent.max_length_tokens={config.represent.max_length_tokens} truncates "
-            f"{n_truncated}/{n_total} ({share:.1%}) {split} inputs (> "
-            f"{MAX_TRUNCATED_SHARE:.0%}); raise it or use a shorter context",
-            warn=True,
-        )
+    if n_total <= 0 or n_truncated / n_total <= MAX_TRUNCATED_SHARE:
+        return None
+    return (
+        f"represent.max_length_tokens={config.represent.max_length_tokens} truncates "
+        f"{n_truncated}/{n_total} ({n_truncated / n_total:.1%}) {split} inputs (> "
+        f"{MAX_TRUNCATED_SHARE:.0%}); raise it or use a shorter context"
+    )
+
+
+def check_truncation(config: RelxConfig, n_truncated: int, n_total: int, *, split: str) -> None:
+    """:func:`truncation_warning`, warned and recorded in ``config.notes``."""
+    message = truncation_warning(config, n_truncated, n_total, split=split)
+    if message:
+        _note(config, message, warn=True)
 
 
 def config_to_yaml(config: RelxConfig, *, comments: bool = False) -> str:

@@ -1,6 +1,6 @@
 """Cross-validation: every fold of the users' rotation, one run directory each, one summary.
 
-The users' protocol (formats.md §2): K document-level splits; fold ``f`` trains on the
+The users' protocol (docs/formats.md §2): K document-level splits; fold ``f`` trains on the
 other K-1 splits and validates on split ``(f + 4) mod K`` (``data.rotation``; fold 0
 validates on ``split_4``). :func:`cross_validate` runs the requested folds, each a plain
 :func:`relx.train.train` run in ``DIR/fold_{k}`` (in this process, or as subprocesses one
@@ -19,6 +19,8 @@ Layout of a CV directory (names from :mod:`relx.rundir`)::
       logs/fold_{k}.log    worker output (subprocess modes) or the traceback of a failed fold
       fold_{k}/            a complete relx run directory
       cv_summary.json      CV_SUMMARY_FILE
+      novelty/             with ``cv.tasks: [relation, novelty]``: the novelty task's CV
+                           directory on the same folds (relx.train._cv_tasks)
 
 Resumable: a fold whose ``COMPLETE`` marker exists is not trained again; an unfinished fold
 with a ``last`` checkpoint resumes from it.
@@ -38,10 +40,12 @@ from typing import Any
 
 from relx import __version__
 from relx._io import atomic_write_json, atomic_write_text, read_json
+from relx._lock import lock_directory, release_directory
 from relx.errors import ConfigError, RelxError
 from relx.labels import NOT_LABEL, POSITIVE_LABELS
 from relx.rundir import (
     COMPLETE_MARKER,
+    CONFIG_FILE,
     CV_FILE,
     CV_SUMMARY_FILE,
     DIR_LAST,
@@ -56,6 +60,7 @@ from relx.train._config import (
     load_config,
     val_split_index,
 )
+from relx.train._cv_tasks import other_tasks, task_cv_config
 from relx.train._launch import Job, JobResult, parse_gpus, run_jobs
 from relx.train._presets import resolve_config_path, resolve_package_path
 
@@ -135,10 +140,26 @@ class FoldOutcome:
 # --------------------------------------------------------------------------- metrics
 
 
+def run_positive_labels(run_dir: Path) -> tuple[str, ...]:
+    """The positive labels of a run, asked of its task (``config.resolved.yaml``); the
+    built-in relation types when the run has no readable config."""
+    from relx.tasks import get_task
+
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        return POSITIVE_LABELS
+    config = load_config(path)
+    task = get_task(config.task)
+    scored = getattr(task, "scored_labels", None)  # novelty: F1 of Novel, not of both classes
+    if scored:
+        return tuple(scored)
+    return tuple(lab for lab in task.labels(config.data.labels) if lab != task.negative_label)
+
+
 def fold_metrics(
     run_dir: Path,
     *,
-    labels: Sequence[str] = POSITIVE_LABELS,
+    labels: Sequence[str] | None = None,
     gold_pred_out: tuple[list[str], list[str]] | None = None,
 ) -> dict[str, Any]:
     """Score a finished fold's ``predictions/val.jsonl`` by the iKraph pair protocol.
@@ -148,7 +169,7 @@ def fold_metrics(
 
     Args:
         run_dir: A complete run directory.
-        labels: Positive labels of the protocol.
+        labels: Positive labels of the protocol; None = the run's task's (run_positive_labels).
         gold_pred_out: Lists to which the gold and predicted labels are appended.
 
     Raises:
@@ -162,6 +183,8 @@ def fold_metrics(
     if gold_pred_out is not None:  # the caller pools every fold's predictions
         gold_pred_out[0].extend(gold)
         gold_pred_out[1].extend(pred)
+    if labels is None:
+        labels = run_positive_labels(run_dir)
     return pair_metrics(gold, pred, labels=labels, warn=False)
 
 
@@ -235,13 +258,14 @@ def _build_splits(config: RelxConfig, out: Path, n_splits: int) -> list[str]:
     ``manifest.json`` with the source hashes. Reused when the manifest is already there
     (resumability): the builder writes the manifest last, so its presence means whole files.
     """
-    from relx.data._folds import MANIFEST_FILE, build_folds, split_file_name
+    from relx.data import MANIFEST_FILE, build_folds, split_file_name
 
     paths = [out / split_file_name(k) for k in range(n_splits)]
     if (out / MANIFEST_FILE).is_file() and all(p.is_file() for p in paths):
         return [str(p) for p in paths]
     result = build_folds(list(config.data.corpus_files), out_dir=out, n_folds=n_splits,
-                         context=config.data.context, seed=config.data.split_seed)
+                         context=config.data.context, seed=config.data.split_seed,
+                         force=True)  # relx's own folder; an interrupted build has no manifest
     return [str(p) for p in result.files]
 
 
@@ -336,7 +360,7 @@ def cross_validate(
             code="E413",
             hint=f"--folds {','.join(str(k) for k in range(min(2, n_splits)))}",
         )
-    out.mkdir(parents=True, exist_ok=True)
+    lock_directory(out, kind="cv")  # creates it; one relx cv per directory (relx._lock)
     # Absolute data paths: the per-fold configs are reloaded from DIR/configs/, where
     # relative paths would resolve against the wrong folder.
     for key in ("split_files", "corpus_files"):
@@ -408,7 +432,7 @@ def cross_validate(
                  on_event=relay)
     else:
         if train_fn is None:
-            from relx.train._loop import train as train_fn  # noqa: PLC0415 - import cycle
+            from relx.train._recipe import train as train_fn  # noqa: PLC0415 - import cycle
         for k, run_dir, resume in todo:
             outcome = FoldOutcome(k, "running", run_dir,
                                   val_split_index(k, n_splits, cfg.data.rotation))
@@ -435,10 +459,16 @@ def cross_validate(
                 on_event("end", outcome)
 
     summary = _summarize_dir(out, wanted, outcomes)
+    for task in other_tasks(cfg):  # cv.tasks: the same folds for each further task
+        summary.setdefault("tasks", {})[task.short_name] = cross_validate(
+            task_cv_config(cfg, task), out_dir=out / task.short_name, folds=wanted, gpus=gpus,
+            processes=processes, cpu=cpu, progress=progress, train_fn=train_fn,
+            on_event=on_event)
     cv_info["status"] = "complete" if not summary["failed_folds"] else "failed"
     cv_info["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     atomic_write_json(out / CV_SUMMARY_FILE, summary)
     atomic_write_json(out / CV_FILE, cv_info)
+    release_directory(out)
     return summary
 
 
@@ -461,8 +491,10 @@ def _summarize_dir(
                 outcome.error = outcome.error or f"{run_dir / COMPLETE_MARKER} missing after training"
             continue
         per_fold[k] = fold_metrics(run_dir, gold_pred_out=(gold_all, pred_all))
-    pooled = pair_metrics(gold_all, pred_all, warn=False) if gold_all else None
-    summary = summarize_folds(per_fold, pooled=pooled)
+    labels = run_positive_labels(out / fold_dir_name(min(per_fold))) if per_fold else None
+    pooled = pair_metrics(gold_all, pred_all, labels=labels or POSITIVE_LABELS, warn=False) \
+        if gold_all else None
+    summary = summarize_folds(per_fold, labels=labels or POSITIVE_LABELS, pooled=pooled)
     summary["failed_folds"] = failed
     summary["outcomes"] = {
         str(k): {

@@ -56,7 +56,7 @@ def preset_path(name: str) -> Path:
     if ".." in Path(clean).parts or not path.is_file():
         raise ConfigError(
             f"preset {name!r} does not exist; expected one of: {', '.join(list_presets())}",
-            code="E401",
+            code="E408",
             hint="relx config show quickstart/minilm",
         )
     return path
@@ -103,14 +103,14 @@ def resolve_package_path(value: str) -> str:
         raise ConfigError(
             f"{value}: Python package {module!r} is not installed; expected an installed "
             "package holding the model files",
-            code="E402",
+            code="E409",
             hint=f"pip install {module.replace('_', '-')}",
         )
     path = Path(next(iter(spec.submodule_search_locations))) / sub
     if not path.exists():
         raise ConfigError(
             f"{value}: {path} does not exist inside package {module!r}",
-            code="E402",
+            code="E409",
             hint=f"pip install --force-reinstall {module.replace('_', '-')}",
         )
     return str(path)

@@ -5,9 +5,9 @@ format version and a status, and ``COMPLETE`` is written last, so a directory th
 finished is finished. ``metrics.jsonl`` is rewritten atomically from memory at each flush
 (a crash loses only the lines since the last checkpoint, never leaves a half line).
 
-Error codes (E6xx, run directories):
-    E601 not a run directory / missing file · E602 run directory exists (not resumable) ·
-    E603 nothing to resume (no ``checkpoints/last``) · E604 newer format version.
+Error codes (E6xx, run directories; catalog: relx/error_codes.py):
+    E601 not a run directory / missing file · E608 the run has not finished ·
+    E609 run directory exists (not restartable) · E610 nothing to resume.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from relx import __version__, rundir
 from relx._io import atomic_open, atomic_write_json, atomic_write_text, read_json
+from relx._lock import held_locks, lock_directory, release_directory
 from relx.errors import RelxWarning, RunDirError
 
 __all__ = [
@@ -81,13 +82,13 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     """``summary.json`` of a finished run.
 
     Raises:
-        RunDirError: [E601] missing (the run did not finish).
+        RunDirError: [E608] missing (the run did not finish).
     """
     path = Path(run_dir) / rundir.SUMMARY_FILE
     if not path.is_file():
         raise RunDirError(
             f"{path}: missing; the run has not finished (no {rundir.COMPLETE_MARKER})",
-            code="E601",
+            code="E608",
             hint=f"relx train CONFIG --out {run_dir} --resume",
         )
     return read_json(path)
@@ -112,33 +113,51 @@ class RunWriter:
     def start(self, *, resume: bool) -> None:
         """Create (or reopen for resuming) the directory and write ``run.json``.
 
+        What a kill during a checkpoint save left behind is repaired first
+        (``recover_checkpoints``). A resume of a run that saved no checkpoint yet starts
+        from step 0 (the recipe sees no ``checkpoints/last``). A fresh start into a run that
+        failed or was interrupted before its first checkpoint starts it again: nothing
+        would be lost, and the same command must work after the user fixed the input.
+
         Raises:
-            RunDirError: [E602] a fresh run into a non-empty run directory; [E603] resume
-                without ``checkpoints/last``.
+            RunDirError: [E609] a fresh run into a run directory that finished or holds a
+                checkpoint; [E610] resume where no run was started; [E612] another live
+                process holds the directory (relx._lock).
         """
+        from relx.train._checkpoint import is_checkpoint, recover_checkpoints
+
+        has_run = (self.root / rundir.RUN_FILE).is_file()
+        if resume and not has_run:
+            raise RunDirError(
+                f"{self.root}: nothing to resume; expected {rundir.RUN_FILE} and "
+                f"{rundir.DIR_LAST}/{rundir.CHECKPOINT_META_FILE} (no run was started here)",
+                code="E610",
+                hint=f"relx train CONFIG --out {self.root}  # without --resume",
+            )
+        # Held already by this process (a second writer in one process) means "running" is
+        # this process's own live run, not a dead one.
+        ours_already = self.root.resolve() in {held.directory for held in held_locks()}
+        lock_directory(self.root, kind=self.kind)  # creates it; one writer per directory
+        if has_run:
+            recover_checkpoints(self.root)  # under the lock: no live writer is mid-save
         if resume:
-            if not (self.root / rundir.DIR_LAST / rundir.CHECKPOINT_META_FILE).is_file():
-                raise RunDirError(
-                    f"{self.root}: nothing to resume; expected {rundir.DIR_LAST}/"
-                    f"{rundir.CHECKPOINT_META_FILE} (the run saved no checkpoint yet)",
-                    code="E603",
-                    hint=f"relx train CONFIG --out {self.root}  # without --resume, after "
-                    f"removing the directory",
-                )
             self._run = read_run(self.root)
             self._run["status"] = "running"
             self._run.setdefault("resumed_at", []).append(now_iso())
             (self.root / rundir.COMPLETE_MARKER).unlink(missing_ok=True)
         else:
-            if (self.root / rundir.RUN_FILE).exists():
+            if has_run and self._restartable(dead_if_running=not ours_already):
+                self._clear_unfinished()
+            elif has_run:
                 raise RunDirError(
-                    f"{self.root}: already holds a run ({rundir.RUN_FILE}); expected a new or "
-                    f"empty directory",
-                    code="E602",
+                    f"{self.root}: already holds a run ({rundir.RUN_FILE}, status "
+                    f"{self._status()}); expected a new or empty directory",
+                    code="E609",
                     hint=f"relx train CONFIG --out {self.root} --resume  # or choose another "
                     f"--out",
                 )
-            self.root.mkdir(parents=True, exist_ok=True)
+            # A COMPLETE left by someone else's files would make relx cv skip this fold.
+            (self.root / rundir.COMPLETE_MARKER).unlink(missing_ok=True)
             self._run = {
                 "format_version": rundir.RUN_FORMAT_VERSION,
                 "relx_version": __version__,
@@ -149,6 +168,31 @@ class RunWriter:
             }
         atomic_write_json(self.root / rundir.RUN_FILE, self._run)
 
+    def _status(self) -> str:
+        try:
+            return str(read_json(self.root / rundir.RUN_FILE).get("status", "unknown"))
+        except (OSError, ValueError):
+            return "unreadable"
+
+    def _restartable(self, *, dead_if_running: bool) -> bool:
+        """A run that ended before its first checkpoint: nothing a restart could lose.
+
+        Called with the directory's lock held, so a status of ``running`` means its
+        process died (SIGKILL, power loss) rather than that it is still going.
+        """
+        from relx.train._checkpoint import is_checkpoint
+
+        ended = {"failed", "interrupted", "running"} if dead_if_running else {"failed",
+                                                                               "interrupted"}
+        return not is_checkpoint(self.root / rundir.DIR_LAST) and self._status() in ended
+
+    def _clear_unfinished(self) -> None:
+        """Remove the files of a run that never reached a checkpoint (a restart)."""
+        for name in (rundir.RUN_FILE, rundir.METRICS_FILE, rundir.SUMMARY_FILE,
+                     rundir.COMPLETE_MARKER, rundir.CONFIG_FILE, rundir.DATA_FILE,
+                     rundir.ENV_FILE, rundir.TYPE_PAIR_FILE, rundir.VAL_PREDICTIONS_FILE):
+            (self.root / name).unlink(missing_ok=True)
+
     def finish(self, status: str = "complete") -> None:
         """Set the final status; ``complete`` also writes the ``COMPLETE`` marker, last."""
         self._run["status"] = status
@@ -156,6 +200,7 @@ class RunWriter:
         atomic_write_json(self.root / rundir.RUN_FILE, self._run)
         if status == "complete":
             atomic_write_text(self.root / rundir.COMPLETE_MARKER, now_iso() + "\n")
+        release_directory(self.root)  # the run's files are final: another process may go on
 
     # -- files -----------------------------------------------------------------------
 
@@ -183,7 +228,8 @@ class RunWriter:
         events = read_metrics(self.root)
         if up_to_step is not None:
             events = [e for e in events if int(e.get("step", 0)) <= up_to_step]
-        self.events = events
+        # The "final" event is written by the run's last stage, which a resume runs again.
+        self.events = [e for e in events if e.get("event") != "final"]
 
     def log(self, event: dict[str, Any]) -> None:
         """Buffer one event (``flush`` writes them)."""

@@ -293,7 +293,7 @@ def _run_point(
                 point.error = f"folds {summary['failed_folds']} failed"
         else:
             if train_fn is None:
-                from relx.train._loop import train as train_fn  # noqa: PLC0415 - import cycle
+                from relx.train._recipe import train as train_fn  # noqa: PLC0415 - import cycle
             resume = (point.run_dir / "checkpoints" / "last").is_dir()
             train_fn(cfg, run_dir=point.run_dir, resume=resume, progress=False)
             point.metrics = _score_train(point.run_dir)

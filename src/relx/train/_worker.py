@@ -27,7 +27,7 @@ def _worker_main(argv: Sequence[str] | None = None) -> int:
 
     from relx.errors import RelxError
     from relx.train._cv import load_config_file
-    from relx.train._loop import train
+    from relx.train._recipe import train
 
     try:
         config = load_config_file(args.config)

@@ -1,0 +1,87 @@
+"""Reading user text files as UTF-8, with a one-line error when they are not.
+
+Every corpus, split and prediction file relx reads is UTF-8 (a BOM is tolerated). A file
+in another encoding used to surface as a ``UnicodeDecodeError`` traceback from deep inside
+a reader; here it becomes a :class:`~relx.errors.DataError` that names the file, the line,
+the encoding when it is recognisable (UTF-16 has a BOM or NUL bytes between ASCII), and the
+command that converts it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from pathlib import Path
+
+from relx.errors import DataError
+
+__all__ = ["read_utf8", "open_utf8", "check_not_utf16", "looks_utf16"]
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def looks_utf16(head: bytes) -> bool:
+    """Whether bytes start like UTF-16 text: a UTF-16 BOM, or ASCII interleaved with NULs."""
+    if head.startswith(codecs.BOM_UTF32_LE) or head.startswith(codecs.BOM_UTF32_BE):
+        return False
+    if head.startswith(_UTF16_BOMS):
+        return True
+    sample = head[:64]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2], sample[1::2]
+    return even.count(0) > len(even) * 0.8 or odd.count(0) > len(odd) * 0.8
+
+
+def check_not_utf16(path: str | os.PathLike[str], head: bytes, *, what: str) -> None:
+    """Raise the "UTF-16, expected UTF-8" error for ``path`` when ``head`` looks UTF-16."""
+    if looks_utf16(head):
+        raise DataError(
+            f"file is UTF-16 encoded; expected UTF-8 text ({what})", path=str(path),
+            code="E109",
+            hint=f"convert it: iconv -f UTF-16 -t UTF-8 {path} > {Path(path).stem}.utf8"
+            f"{Path(path).suffix}",
+        )
+
+
+def read_utf8(path: str | os.PathLike[str], *, what: str) -> str:
+    """The text of ``path`` decoded as UTF-8 (BOM dropped).
+
+    Args:
+        path: The file.
+        what: What the file should be, for the message (e.g. ``"a PubTator file"``).
+
+    Raises:
+        DataError: E109 when the file is missing, UTF-16, binary or not UTF-8 (with the
+            line of the first bad byte).
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"file not found; expected {what}", path=str(p), code="E109") from None
+    except IsADirectoryError:
+        raise DataError(f"is a folder; expected {what}", path=str(p), code="E109") from None
+    check_not_utf16(p, data[:4096], what=what)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        if b"\x00" in data[:4096]:
+            problem = f"binary data (NUL bytes; byte 0x{byte:02x} is not UTF-8)"
+        else:
+            problem = f"not UTF-8 text (byte 0x{byte:02x} at offset {exc.start})"
+        raise DataError(
+            f"{problem}; expected {what} in UTF-8", path=str(p), line=line, code="E109",
+            hint=f"if it is Latin-1 text, convert it: iconv -f LATIN1 -t UTF-8 {p} > "
+            f"{p.stem}.utf8{p.suffix}",
+        ) from None
+
+
+def open_utf8(
+    path: str | os.PathLike[str], *, what: str, newline: str = "\n"
+) -> io.StringIO:
+    """:func:`read_utf8` as a file-like object (for ``csv`` and ``json`` readers)."""
+    return io.StringIO(read_utf8(path, what=what), newline=newline)

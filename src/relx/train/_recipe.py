@@ -1,0 +1,799 @@
+"""The training recipe: :func:`train`, read top to bottom.
+
+    config   = load_run_config(...)        the given config, or the run's own on --resume
+    accel    = make_accelerator(...)       accelerate (DDP under torchrun/accelerate launch)
+    config   = resolve_config(...)         every automatic choice, once (relx.train._config)
+    writer   = open_run(...)               the run directory (main process)
+    data     = setup_data(...)             fold/file selection (relx.data), the task's examples
+    built    = setup_model(...)            backbone + head + tokenizer (relx.models)
+    inputs   = encode_inputs(...)          token ids, targets, type-pair mask (relx.represent)
+    schedule = plan_schedule(...)          every epoch's batches (the batching mode), step count
+    optim    = setup_optimizer(...)        AdamW + lr schedule + class weights
+    state    = start_or_resume(...)        LoopState, from checkpoints/last on --resume
+    status   = run_loop(...)               relx.train._loop: step, evaluate, checkpoint
+    summary  = finalize(...)               reload best, val predictions, summary, COMPLETE
+
+Each step is a named function returning plain values (dataclasses); there is no callback
+framework (torchtune recipes, nanoGPT). The task (relx.tasks) and the batching mode
+(relx.represent) are chosen once from the config and passed down: adding a task or a
+batching mode is a new module plus a registry entry, with no edit here or in the loop.
+
+Resume: ``checkpoints/last`` (relx.train._checkpoint) holds model, optimizer, scheduler, RNG
+and the loop position; batches are planned from ``seed + epoch``, so the data order is
+recomputed, not stored. Resuming reproduces an uninterrupted run exactly on CPU.
+
+Error codes (catalog: relx/error_codes.py): E406 the data gives nothing to train on, E414
+gold labels outside ``data.labels``, E407 a checkpoint cannot be resumed (mismatched
+parameters, changed data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from relx import __version__, rundir
+from relx._io import read_json
+from relx.errors import ConfigError, RelxWarning, RunDirError
+from relx.train._checkpoint import is_checkpoint, load_last
+from relx.train._config import (
+    RelxConfig,
+    check_ready,
+    config_to_yaml,
+    effective_batch_size,
+    load_config,
+    resolve_config,
+    truncation_warning,
+)
+from relx.train._env import collect_environment
+from relx.train._loop import LoopContext, run_loop
+from relx.train._run import RunWriter
+from relx.train._state import LoopState
+from relx.train._tracking import TENSORBOARD_DIR, Progress, flat_config, tracker_names
+from relx.train._validation import MINIMISED, validate
+
+__all__ = [
+    "train",
+    "load_run_config",
+    "make_accelerator",
+    "open_run",
+    "setup_data",
+    "setup_model",
+    "encode_inputs",
+    "plan_schedule",
+    "setup_optimizer",
+    "start_or_resume",
+    "finalize",
+    "load_examples",
+    "plan_batches",
+    "RunData",
+    "BuiltModel",
+    "Inputs",
+    "Schedule",
+    "Optimization",
+]
+
+logger = logging.getLogger("relx.train")
+
+
+# ----------------------------------------------------------------------- the recipe
+
+
+def train(
+    config: RelxConfig | dict[str, Any] | str | Path | None,
+    *,
+    run_dir: str | Path,
+    resume: bool = False,
+    progress: bool = True,
+    max_steps_this_session: int | None = None,
+) -> dict[str, Any]:
+    """Train one model on one fold and write the run directory; return the summary.
+
+    Args:
+        config: A :class:`RelxConfig`, a raw dict, or a YAML path/preset. With ``resume``
+            it may be ``None``: the run's own ``config.resolved.yaml`` is used (and always
+            wins, so a resumed run is the run that was started).
+        run_dir: The run directory (layout: :mod:`relx.rundir`).
+        resume: Continue from ``run_dir/checkpoints/last`` (from step 0 when the run saved
+            no checkpoint yet).
+        progress: Show a rich progress bar (main process only).
+        max_steps_this_session: Stop (saving ``last``) after this many optimizer steps in
+            this call; the run is left resumable with status ``interrupted``. For tests and
+            for time-limited jobs.
+
+    Returns:
+        The content of ``summary.json`` (status, best step and metrics, final validation
+        metrics from the reloaded best checkpoint, counts and timings).
+
+    Raises:
+        ConfigError: invalid config or data. RunDirError: run directory problems.
+    """
+    from accelerate.utils import set_seed
+
+    from relx.represent import get_batching
+    from relx.tasks import get_task
+
+    t_start = time.perf_counter()
+    run_dir = Path(run_dir)
+    config = load_run_config(config, run_dir=run_dir, resume=resume)
+    accelerator = make_accelerator(config, run_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RelxWarning)  # recorded in notes; logged already
+        config = resolve_config(config, num_processes=accelerator.num_processes)
+    writer = open_run(run_dir, accelerator=accelerator, resume=resume)
+    try:
+        task = get_task(config.task)
+        batching = get_batching(config.train.batching)
+        labels = list(task.labels(config.data.labels))
+        set_seed(config.train.seed)  # python, numpy, torch (and CUDA): head init, dropout
+        data = setup_data(config, task=task, labels=labels)
+        built = setup_model(config, labels=labels, batching=batching)
+        inputs = encode_inputs(config, data, built, task=task, labels=labels)
+        schedule = plan_schedule(
+            config, inputs, batching=batching, num_processes=accelerator.num_processes
+        )
+        optim = setup_optimizer(config, built.model, schedule, inputs, labels=labels)
+        # The scheduler is not prepared: accelerate would step it once per process.
+        model, optimizer = accelerator.prepare(built.model, optim.optimizer)
+        fingerprint = _fingerprint(config, data)
+        state = start_or_resume(
+            run_dir, resume=resume, accelerator=accelerator, model=model, optimizer=optimizer,
+            scheduler=optim.scheduler, fingerprint=fingerprint, writer=writer,
+        )
+        # The resolved config, with what setup derived, written once.
+        notes = [*built.notes, *inputs.notes, *schedule.notes, _selection_note(config)]
+        config = config.model_copy(update={"notes": _merge(config.notes, notes)})
+        _write_run_files(config, writer, accelerator, data, inputs)
+        bar = Progress(
+            total_steps=schedule.total_steps,
+            start_step=state.global_step,
+            enabled=progress and accelerator.is_main_process,
+        )
+        ctx = LoopContext(
+            accelerator=accelerator,
+            model=model,
+            optimizer=optimizer,
+            scheduler=optim.scheduler,
+            settings=config.train,
+            train_inputs=inputs.train,
+            plans=schedule.plans,
+            window=schedule.window,
+            total_steps=schedule.total_steps,
+            batching=batching,
+            pad_token_id=built.pad_token_id,
+            class_weight=None if optim.class_weight is None
+            else optim.class_weight.to(accelerator.device),
+            task=task,
+            labels=labels,
+            val_inputs=inputs.val_encoding.examples,
+            val_examples=inputs.val_examples,
+            mask=inputs.mask,
+            eval_batch_size=config.train.eval_batch_size or 2 * config.train.batch_size,
+            run_dir=run_dir,
+            fingerprint=fingerprint,
+            writer=writer,
+            bar=bar,
+            max_steps_this_session=max_steps_this_session,
+        )
+        try:
+            status = run_loop(ctx, state)
+        finally:
+            bar.close()
+        if status == "interrupted":
+            if writer is not None:
+                writer.flush()
+                writer.finish("interrupted")
+            accelerator.end_training()
+            return {"status": "interrupted", "global_step": state.global_step,
+                    "run_dir": str(run_dir)}
+        # Free the training model and optimizer first: an 8B base must not be held twice.
+        pad_token_id = built.pad_token_id
+        del ctx, model, optimizer, built, optim
+        accelerator.free_memory()
+        return finalize(
+            config, run_dir, accelerator=accelerator, writer=writer, task=task, labels=labels,
+            batching=batching, data=data, inputs=inputs, schedule=schedule, state=state,
+            pad_token_id=pad_token_id, elapsed_since=t_start,
+        )
+    except BaseException as error:
+        # Record how the run ended (a failed setup too, so the same command can start
+        # again); checkpoints/last (if any) stays resumable.
+        if writer is not None:
+            writer.flush()
+            writer.finish("interrupted" if isinstance(error, KeyboardInterrupt) else "failed")
+        raise
+
+
+# ------------------------------------------------------------------ 1. config and run
+
+
+def load_run_config(
+    config: RelxConfig | dict[str, Any] | str | Path | None, *, run_dir: Path, resume: bool
+) -> RelxConfig:
+    """The config to run: the given one (validated), or on ``--resume`` the run's own.
+
+    On resume the given config, if any, is resolved like the saved one and compared after
+    resolution (paths are absolute in both); a difference is warned about and ignored.
+
+    Raises:
+        ConfigError: [E404] no model or missing data files (``check_ready``).
+    """
+    if resume and (run_dir / rundir.CONFIG_FILE).is_file():
+        saved = load_config(run_dir / rundir.CONFIG_FILE)
+        if config is not None:
+            given = config if isinstance(config, RelxConfig) else load_config(config)
+            if _comparable(given, saved) != _comparable(saved, saved):
+                message = (
+                    f"{run_dir}: --resume continues the run as it was configured "
+                    f"({rundir.CONFIG_FILE}); the given config/--set values differ and have "
+                    f"no effect"
+                )
+                warnings.warn(message, RelxWarning, stacklevel=3)
+                logger.warning(message)
+        config = saved
+    elif not isinstance(config, RelxConfig):
+        config = load_config(config)
+    check_ready(config)
+    return config
+
+
+def _comparable(config: RelxConfig, saved: RelxConfig) -> dict[str, Any]:
+    """What must match for a resume: the resolved config minus notes, trackers and where
+    relx was started from. Mixed precision is compared as the saved run resolved it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RelxWarning)
+        if config.train.mixed_precision == "auto":
+            config = config.model_copy(deep=True)
+            config.train.mixed_precision = saved.train.mixed_precision
+        resolved = resolve_config(config)
+    return resolved.model_dump(exclude={"notes", "tracking", "working_directory"})
+
+
+def make_accelerator(config: RelxConfig, run_dir: Path) -> Any:
+    """accelerate's Accelerator for this run: devices, DDP, mixed precision, trackers."""
+    from accelerate import Accelerator
+    from accelerate.utils import ProjectConfiguration
+
+    t = config.train
+    trackers = tracker_names(
+        tensorboard=bool(config.tracking.tensorboard), mlflow=config.tracking.mlflow
+    )
+    return Accelerator(
+        # cpu=True without CUDA: accelerate then runs gloo DDP under torchrun/accelerate
+        # launch (otherwise every CPU process believes it is the only one).
+        cpu=not torch.cuda.is_available(),
+        mixed_precision=t.mixed_precision if t.mixed_precision != "auto" else None,
+        log_with=trackers or None,
+        project_config=ProjectConfiguration(
+            project_dir=str(run_dir), logging_dir=str(run_dir / TENSORBOARD_DIR)
+        ),
+    )
+
+
+def open_run(run_dir: Path, *, accelerator: Any, resume: bool) -> RunWriter | None:
+    """Create (or reopen) the run directory on the main process; others get ``None``."""
+    main = accelerator.is_main_process
+    writer = RunWriter(run_dir) if main else None
+    if writer is not None:
+        writer.start(resume=resume)
+    accelerator.wait_for_everyone()
+    if not resume and not main and not (run_dir / rundir.RUN_FILE).exists():
+        raise RunDirError(f"{run_dir}: main process did not create the run", code="E601")
+    return writer
+
+
+# -------------------------------------------------------------------------- 2. data
+
+
+@dataclass
+class RunData:
+    """The fold's examples as the task sees them (targets filled in) and their source."""
+
+    train: list[Any]
+    val: list[Any]
+    source: dict[str, Any]
+
+
+def load_examples(config: RelxConfig) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """The training and validation pair examples of this run's fold, and where they came from
+    (``relx.data.select_fold`` on the config's data section).
+
+    Raises:
+        ConfigError: [E406] no training or validation examples.
+    """
+    from relx.data import select_fold
+
+    d = config.data
+    selection = select_fold(
+        train_files=d.train_files, val_files=d.val_files, split_files=d.split_files,
+        corpus_files=d.corpus_files, n_splits=d.n_splits, fold=d.fold, rotation=d.rotation,
+        context=d.context, split_seed=d.split_seed,
+    )
+    for name, examples in (("training", selection.train), ("validation", selection.val)):
+        if not examples:
+            raise ConfigError(
+                f"data: the {name} set is empty; expected pair examples in "
+                f"{selection.source}. Fix: check the files (relx data stats FILE)",
+                code="E406",
+            )
+    return selection.train, selection.val, selection.source
+
+
+def setup_data(config: RelxConfig, *, task: Any, labels: Sequence[str]) -> RunData:
+    """Select the fold's examples, keep those the task uses, give each the task's target.
+
+    Raises:
+        ConfigError: [E406] empty sets; [E414] targets outside ``labels``.
+    """
+    train_ex, val_ex, source = load_examples(config)
+
+    def as_task_sees_it(examples: Sequence[Any]) -> list[Any]:
+        out = []
+        for ex in task.select(examples):
+            target = task.target(ex)
+            out.append(ex if target == ex.label else replace(ex, label=target))
+        return out
+
+    train_ex, val_ex = as_task_sees_it(train_ex), as_task_sees_it(val_ex)
+    unknown = sorted({ex.label for ex in (*train_ex, *val_ex) if ex.label is not None}
+                     - set(labels))
+    if unknown:
+        raise ConfigError(
+            f"data.labels: expected every gold label in it; got examples labelled {unknown}. "
+            f"Fix: add them to data.labels",
+            code="E414",
+        )
+    return RunData(train=train_ex, val=val_ex, source=source)
+
+
+# ------------------------------------------------------------------------- 3. model
+
+
+@dataclass
+class BuiltModel:
+    """The classifier, its tokenizer and the pad id batches are filled with."""
+
+    model: Any
+    tokenizer: Any
+    pad_token_id: int
+    notes: list[str] = field(default_factory=list)
+
+
+def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> BuiltModel:
+    """Build the classifier (relx.models) and check it takes the batching mode's batches.
+
+    Raises:
+        ModelError: the backbone cannot be built, or cannot take this mode's batches.
+    """
+    from relx.models import build_classifier
+    from relx.represent import marker_tokens
+
+    m = config.model
+    markers: tuple[str, ...] = (
+        tuple(marker_tokens(config.represent.style)) if m.add_marker_tokens else ()
+    )
+    model, tokenizer = build_classifier(
+        model_name_or_path=m.model_name_or_path,
+        gguf_file=m.gguf_file,
+        head=m.head,
+        labels=list(labels),
+        method=m.method,
+        lora_r=m.lora.r,
+        lora_alpha=m.lora.alpha,
+        lora_dropout=m.lora.dropout,
+        target_modules=m.lora.target_modules,
+        marker_tokens=markers,
+        dtype=m.dtype,
+    )
+    batching.check_model(model)
+    # dtype, pad token...: chosen by relx.models
+    notes = [f"model.{name}={choice}"
+             for name, choice in (getattr(model.info, "choices", None) or {}).items()]
+    # Saved with every checkpoint, so `relx predict` rebuilds the same inputs from the model.
+    model.info.representation = {
+        "style": config.represent.style,
+        "prompt": config.represent.prompt,
+        "max_length_tokens": config.represent.max_length_tokens,
+        "use_chat_template": config.represent.use_chat_template,
+        "context": config.data.context,
+        "padding_side": "right",
+    }
+    trainable, total = model.parameter_counts()
+    notes.append(f"parameters: {trainable:,} trainable of {total:,} "
+                 f"({100 * trainable / max(total, 1):.2f}%)")
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    return BuiltModel(model=model, tokenizer=tokenizer, pad_token_id=pad_id, notes=notes)
+
+
+# ------------------------------------------------------------------------ 4. inputs
+
+
+@dataclass
+class Inputs:
+    """Encoded examples: what the model trains on and validates on, and the type-pair mask."""
+
+    train_encoding: Any  # EncodingResult of every training example
+    val_encoding: Any
+    train: list[Any]  # EncodedExample objects trained on (skip_masked_pairs applied)
+    train_examples: list[Any]
+    val_examples: list[Any]
+    mask: Any
+    notes: list[str] = field(default_factory=list)
+
+
+def encode_inputs(
+    config: RelxConfig, data: RunData, built: BuiltModel, *, task: Any, labels: Sequence[str]
+) -> Inputs:
+    """Token ids and targets (relx.represent), the type-pair mask when the task uses it, and
+    the training subset (``train.skip_masked_pairs``)."""
+    from relx.models import TypePairMask
+    from relx.represent import encode_examples
+
+    r = config.represent
+    enc_args = dict(
+        style=r.style,
+        prompt=r.prompt,
+        labels=list(labels),
+        max_length_tokens=r.max_length_tokens,
+        chat_template=None if r.use_chat_template else False,
+    )
+    train_enc = encode_examples(data.train, built.tokenizer, **enc_args)
+    val_enc = encode_examples(data.val, built.tokenizer, **enc_args)
+    notes: list[str] = []
+    for split, result in (("training", train_enc), ("validation", val_enc)):
+        message = truncation_warning(config, result.n_truncated, len(result.examples), split=split)
+        if message:
+            warnings.warn(message, RelxWarning, stacklevel=3)
+            logger.warning(message)
+            notes.append(f"warning: {message}")
+    encoded = train_enc.examples
+    use_mask = config.model.type_pair_constraint and task.uses_type_pair_mask
+    mask = TypePairMask.from_examples(data.train, list(labels)) if use_mask else None
+    built.model.type_pair_mask = mask
+    if mask is not None and config.train.skip_masked_pairs:
+        kept = [e for e in encoded if not mask.only_not(*e.type_pair)]
+        notes.append(
+            f"train.skip_masked_pairs: trained on {len(kept):,} of {len(encoded):,} pairs; the "
+            f"other {len(encoded) - len(kept):,} have an entity-type pair that never carries a "
+            "relation in training, so the type-pair constraint predicts NOT for them anyway"
+        )
+        encoded = kept
+    return Inputs(train_encoding=train_enc, val_encoding=val_enc, train=encoded,
+                  train_examples=data.train, val_examples=data.val, mask=mask, notes=notes)
+
+
+# ---------------------------------------------------------------------- 5. schedule
+
+
+@dataclass
+class Schedule:
+    """Every epoch's batches, fixed by ``seed + epoch``, and the optimizer step count."""
+
+    plans: list[list[list[int]]]
+    window: int  # batches per optimizer step, all processes
+    steps_per_epoch: list[int]
+    total_steps: int
+    warmup_steps: int
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_batches(
+    lengths: Sequence[int],
+    *,
+    batch_size: int,
+    max_tokens_per_batch: int | None,
+    seed: int,
+    batching: Any = "padded",
+) -> list[list[int]]:
+    """One epoch's batches (lists of example indices), deterministic for ``seed``: the
+    batching mode's shuffled plan (padded: length-grouped under a token budget, else a
+    seeded shuffle cut into ``batch_size`` chunks, the users' setup)."""
+    from relx.represent import get_batching
+
+    return get_batching(batching).plan(
+        list(lengths), max_tokens=max_tokens_per_batch, max_batch_size=batch_size,
+        shuffle=True, seed=seed,
+    )
+
+
+def plan_schedule(
+    config: RelxConfig, inputs: Inputs, *, batching: Any, num_processes: int
+) -> Schedule:
+    """Plan every epoch's batches with the batching mode; count steps and warmup."""
+    t = config.train
+    lengths = [len(e.input_ids) for e in inputs.train]
+    plans = [
+        plan_batches(lengths, batch_size=t.batch_size, max_tokens_per_batch=t.max_tokens_per_batch,
+                     seed=t.seed + epoch, batching=batching)
+        for epoch in range(t.epochs)
+    ]
+    window = t.grad_accum_steps * num_processes
+    steps_per_epoch = [math.ceil(len(p) / window) for p in plans]
+    total_steps = sum(steps_per_epoch)
+    if t.max_steps is not None:
+        total_steps = min(total_steps, t.max_steps)
+    warmup = (
+        t.warmup_steps if t.warmup_steps is not None else math.ceil(t.warmup_ratio * total_steps)
+    )
+    note = (
+        f"optimizer steps={total_steps} ({steps_per_epoch[0]} per epoch x {t.epochs} epochs"
+        + (", capped by train.max_steps" if t.max_steps else "")
+        + f"), warmup={warmup}"
+    )
+    return Schedule(plans=plans, window=window, steps_per_epoch=steps_per_epoch,
+                    total_steps=total_steps, warmup_steps=warmup, notes=[note])
+
+
+# --------------------------------------------------------------------- 6. optimizer
+
+
+@dataclass
+class Optimization:
+    """AdamW, its lr schedule and the per-class loss weights (``None`` = unweighted)."""
+
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    class_weight: torch.Tensor | None
+
+
+def _class_weights(labels: Sequence[int], num_labels: int) -> torch.Tensor:
+    """sklearn's "balanced" weights n / (K * count); absent classes get 1 (never a target)."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_labels)
+    present = counts > 0
+    weights = np.ones(num_labels, dtype=np.float64)
+    weights[present] = len(labels) / (present.sum() * counts[present])
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def setup_optimizer(
+    config: RelxConfig, model: Any, schedule: Schedule, inputs: Inputs, *, labels: Sequence[str]
+) -> Optimization:
+    """AdamW with decay on matrices only, the configured lr schedule, class weights."""
+    from transformers import get_scheduler
+
+    t = config.train
+    # Decay only matrices (nanoGPT/HF practice): biases and norm weights are not decayed.
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": t.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=t.lr,
+    )
+    scheduler = get_scheduler(
+        t.scheduler if t.scheduler != "constant" else "constant_with_warmup",
+        optimizer=optimizer,
+        num_warmup_steps=schedule.warmup_steps,
+        num_training_steps=schedule.total_steps,
+    )
+    weight = None
+    if t.class_weights == "balanced":
+        weight = _class_weights([e.label for e in inputs.train], len(labels))
+    return Optimization(optimizer=optimizer, scheduler=scheduler, class_weight=weight)
+
+
+# ------------------------------------------------------------------ 7. start/resume
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _fingerprint(config: RelxConfig, data: RunData) -> dict[str, Any]:
+    """What a checkpoint came from: relx version, config hash and data fingerprints."""
+    bare = config.model_copy(update={"notes": [], "working_directory": None})
+    return {
+        "relx_version": __version__,
+        "config_sha256": _sha256(config_to_yaml(bare)),
+        "train_sha256": _sha256("\n".join(sorted(e.relation_id for e in data.train))),
+        "val_sha256": _sha256("\n".join(sorted(e.relation_id for e in data.val))),
+    }
+
+
+def start_or_resume(
+    run_dir: Path,
+    *,
+    resume: bool,
+    accelerator: Any,
+    model: Any,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    fingerprint: dict[str, Any],
+    writer: RunWriter | None,
+) -> LoopState:
+    """A fresh :class:`LoopState`, or the one of ``checkpoints/last`` with model, optimizer,
+    scheduler and RNG restored (a resume before the first checkpoint starts at step 0).
+
+    Raises:
+        RunDirError: [E407] the data changed since the checkpoint, or the checkpoint does
+            not fit the model.
+    """
+    last_dir = run_dir / rundir.DIR_LAST
+    if not (resume and is_checkpoint(last_dir)):
+        if resume:
+            logger.info(f"{run_dir}: no checkpoint saved yet; starting from step 0")
+            if writer is not None:
+                writer.load_events(up_to_step=0)
+        return LoopState()
+    saved_meta = read_json(last_dir / rundir.CHECKPOINT_META_FILE)
+    changed = [
+        k for k in ("train_sha256", "val_sha256")
+        if k in saved_meta and saved_meta[k] != fingerprint[k]
+    ]
+    if changed:
+        raise RunDirError(
+            f"{last_dir}: the data changed since the checkpoint ({', '.join(changed)} "
+            f"differ); expected the same pair examples to resume",
+            code="E407",
+            hint="restore the original data files, or start a new run with another --out",
+        )
+    restored = load_last(
+        last_dir, accelerator=accelerator, model=model, optimizer=optimizer, scheduler=scheduler
+    )
+    state = LoopState.from_json(restored)
+    if writer is not None:
+        writer.load_events(up_to_step=state.global_step)
+    logger.info(f"resumed at optimizer step {state.global_step} (epoch {state.epoch})")
+    return state
+
+
+def _selection_note(config: RelxConfig) -> str:
+    select = config.train.select_metric
+    return (
+        f"best checkpoint = {'lowest' if select in MINIMISED else 'highest'} validation "
+        f"{select}" + ("" if select in MINIMISED else " (ties: lower validation loss)")
+        + ("; f1 = iKraph pair micro F1 over the positive labels" if select == "f1" else "")
+    )
+
+
+def _merge(notes: Sequence[str], more: Sequence[str]) -> list[str]:
+    out = list(notes)
+    for note in more:
+        logger.info(note.removeprefix("warning: "))
+        if note not in out:
+            out.append(note)
+    return out
+
+
+def _write_run_files(
+    config: RelxConfig, writer: RunWriter | None, accelerator: Any, data: RunData, inputs: Inputs
+) -> None:
+    """config.resolved.yaml (once), environment.json, type_pair_mask.json, data.json."""
+    if writer is not None:
+        writer.write_config(config_to_yaml(config))
+        writer.write_environment(collect_environment(
+            num_processes=accelerator.num_processes, mixed_precision=config.train.mixed_precision
+        ))
+        if inputs.mask is not None:
+            writer.write_json(rundir.TYPE_PAIR_FILE, inputs.mask.to_json())
+        writer.write_json(
+            rundir.DATA_FILE,
+            {
+                **data.source,
+                "n_train": len(data.train),
+                "n_val": len(data.val),
+                "train_encoding": inputs.train_encoding.summary(),
+                "val_encoding": inputs.val_encoding.summary(),
+            },
+        )
+    if accelerator.log_with:  # the trackers make_accelerator enabled
+        accelerator.init_trackers("relx", config=flat_config(config.model_dump(mode="json")))
+
+
+# ---------------------------------------------------------------------- 8. finalize
+
+
+def finalize(
+    config: RelxConfig,
+    run_dir: Path,
+    *,
+    accelerator: Any,
+    writer: RunWriter | None,
+    task: Any,
+    labels: Sequence[str],
+    batching: Any,
+    data: RunData,
+    inputs: Inputs,
+    schedule: Schedule,
+    state: LoopState,
+    pad_token_id: int,
+    elapsed_since: float,
+) -> dict[str, Any]:
+    """Reload best, predict validation, write predictions + summary, then ``COMPLETE``.
+
+    The final validation predictions come from the *saved* best checkpoint, loaded fresh
+    with load_classifier on the main process only. No DDP wrapper or stale reference to the
+    training model is involved (a reload that scores the training model cannot happen), and
+    the files users will load are the ones that are scored.
+    """
+    from accelerate.utils import broadcast_object_list
+
+    from relx.evaluate import predictions_from_probs, write_predictions
+    from relx.models import load_classifier
+
+    t = config.train
+    select = t.select_metric
+    best_dir = run_dir / rundir.DIR_BEST
+    summary: list[Any] = [None]
+    if writer is not None:
+        device = accelerator.device
+        best_model, _, _ = load_classifier(best_dir, device=device)
+        best_mask = getattr(best_model, "type_pair_mask", None) or inputs.mask
+        probs, final = validate(
+            best_model,
+            inputs.val_encoding.examples,
+            inputs.val_examples,
+            task=task,
+            labels=labels,
+            pad_token_id=pad_token_id,
+            device=device,
+            batch_size=t.eval_batch_size or 2 * t.batch_size,
+            batching=batching,
+            mask=best_mask,
+        )
+        recorded = state.best_value
+        if recorded is not None and abs(final[select] - recorded) > 1e-6:
+            message = (
+                f"{best_dir}: reloaded best checkpoint scores {select}={final[select]:.6f} but "
+                f"{recorded:.6f} at training time; the saved model differs from the trained one"
+            )
+            warnings.warn(message, RelxWarning, stacklevel=2)
+            logger.warning(message)
+        write_predictions(
+            run_dir / rundir.VAL_PREDICTIONS_FILE,
+            predictions_from_probs(inputs.val_examples, probs.numpy(), labels=labels),
+        )
+        writer.log({"event": "final", "step": state.global_step, **final})
+        writer.flush()
+        summary[0] = {
+            "status": "complete",
+            "run_dir": str(run_dir),
+            "global_step": state.global_step,
+            "total_steps": schedule.total_steps,
+            "epochs_completed": state.epoch,
+            "stopped_early": state.stopped_early,
+            "select_metric": select,
+            "task": task.name,
+            "best": {
+                "step": state.best_step,
+                "epoch": state.best_epoch,
+                "value": state.best_value,
+                "metrics": state.best_metrics,
+            },
+            "final": final,
+            "n_train": len(data.train),
+            "n_val": len(data.val),
+            "effective_batch_size": effective_batch_size(config, accelerator.num_processes),
+            "lr": t.lr,
+            "method": config.model.method,
+            "num_processes": accelerator.num_processes,
+            "truncated": {
+                "train": inputs.train_encoding.n_truncated,
+                "val": inputs.val_encoding.n_truncated,
+                "train_lost_mention": inputs.train_encoding.n_lost_mention,
+                "val_lost_mention": inputs.val_encoding.n_lost_mention,
+            },
+            "examples_seen": state.examples_seen,
+            "elapsed_s": time.perf_counter() - elapsed_since,
+            "notes": list(config.notes),
+        }
+        writer.write_summary(summary[0])
+        writer.finish("complete")  # COMPLETE is written last
+        del best_model
+    broadcast_object_list(summary, from_process=0)
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return summary[0]
+

@@ -1,0 +1,80 @@
+"""Training-time validation: probabilities through the one inference path, scored by the task.
+
+The probabilities come from ``relx.models.predict_probabilities`` (the same path as
+``relx eval --data``, ``relx predict`` and ``relx doctor``), so the numbers training selects
+the best checkpoint on are the numbers users get from the saved model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+__all__ = ["MINIMISED", "validate", "score_probabilities", "is_better"]
+
+#: Metrics where lower is better; the others are maximised.
+MINIMISED = frozenset({"loss"})
+
+
+def score_probabilities(
+    probs: torch.Tensor,
+    examples: Sequence[Any],
+    *,
+    task: Any,
+    labels: Sequence[str],
+    loss: float,
+) -> dict[str, Any]:
+    """The task's metrics of the arg-max predictions, plus the validation loss."""
+    pred = [labels[i] for i in probs.argmax(dim=-1).tolist()]
+    gold = [task.target(ex) for ex in examples]
+    return {**task.score(gold, pred, labels), "loss": loss}
+
+
+def validate(
+    model: Any,
+    inputs: Sequence[Any],
+    examples: Sequence[Any],
+    *,
+    task: Any,
+    labels: Sequence[str],
+    pad_token_id: int,
+    device: Any,
+    batch_size: int,
+    batching: Any,
+    mask: Any,
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Probabilities of the encoded ``inputs`` (aligned with ``examples``) and their metrics.
+
+    Batches of ``batch_size`` examples, length-sorted (no token budget: the batches of a
+    validation do not change with ``train.max_tokens_per_batch``); the loss is computed
+    before the type-pair mask (the model's own calibration), the probabilities after.
+    """
+    from relx.models import predict_probabilities
+
+    probs, loss = predict_probabilities(
+        model,
+        inputs,
+        pad_token_id=pad_token_id,
+        device=device,
+        batching=batching,
+        max_batch_size=batch_size,
+        window=max(len(inputs), 1),
+        mask=mask,
+    )
+    return probs, score_probabilities(probs, examples, task=task, labels=labels, loss=loss)
+
+
+def is_better(metrics: dict[str, Any], best: dict[str, Any] | None, metric: str) -> bool:
+    """The best-checkpoint rule: a better ``metric``; on a tie, a lower validation loss.
+
+    The tie-break matters early on, when several evaluations all score F1 = 0: the model
+    with the lower loss is the more trained one, not the first.
+    """
+    if best is None:
+        return True
+    value, previous = metrics[metric], best[metric]
+    if metric in MINIMISED:
+        return value < previous
+    return value > previous or (value == previous and metrics["loss"] < best["loss"])
