@@ -182,11 +182,13 @@ def _iter_pubtator(stream: IO[bytes], path: Path, log: ProblemLog) -> Iterator[D
 
     block: list[str] = []
     block_start = 1
+    ended = True  # whether the block's last line had its line end in the file
 
     def flush() -> list[Document]:
         if not block:
             return []
-        text = "\n".join(block)
+        # The parser reports a file that ends mid-line as truncated; a block keeps its end.
+        text = "\n".join(block) + ("\n" if ended else "")
         docs = parse_pubtator(text, path=str(path), log=_ShiftedLog(log, block_start - 1))
         for doc in docs:
             if doc.line is not None:
@@ -205,6 +207,7 @@ def _iter_pubtator(stream: IO[bytes], path: Path, log: ProblemLog) -> Iterator[D
         if block and _is_title_line(raw):
             yield from flush()
             block_start = lineno
+        ended = raw.endswith(b"\n")
         block.append(_decode(raw.rstrip(b"\n"), path, lineno))
     yield from flush()
 
