@@ -169,6 +169,8 @@ CATALOG: tuple[ErrorCode, ...] = (
     _C("E508", "ConfigError", "An invalid prediction option (--device, batch size, --format, "
        "--threshold)."),
     _C("E509", "DataError", "The predictions file does not exist."),
+    _C("E510", "ConfigError", "--shard is not K/N with 0 <= K < N, or RANK/WORLD_SIZE are not "
+       "a launcher's integers."),
     # E6xx run directories
     _C("E601", "RunDirError", "The path does not exist or is not a relx run directory (no "
        "run.json)."),
@@ -195,6 +197,13 @@ CATALOG: tuple[ErrorCode, ...] = (
     _C("E616", "RunDirError", "run.json has a format version this relx does not know."),
     _C("E617", "RunDirError", "Fold directories of a CV directory are missing "
        "(--allow-missing-folds scores the rest)."),
+    _C("E618", "RunDirError", "A streaming prediction directory holds the outputs of a "
+       "different command (inputs, model, format, threshold, window or shard count), or its "
+       "inputs changed since."),
+    _C("E619", "RunDirError", "relx predict --merge: a shard is unfinished or a chunk file its "
+       "manifest lists is missing."),
+    _C("E620", "RunDirError", "Not a streaming prediction directory (no predict.json, or one "
+       "of another relx version)."),
     # E7xx diagnosis
     _C("E701", "RunDirError", "relx doctor's target is not a directory."),
     _C("E702", "ConfigError", "The config of a diagnosed run is unreadable (not YAML/JSON, or "

@@ -266,15 +266,46 @@ def _print_comparison(comparison: dict[str, Any], target: Path, other: Path) -> 
     console.print(table)
 
 
+def _uses_directory_layout(out: str, shard: str | None) -> bool:
+    """The rule of ``relx predict --help``: which output layout a command line gets."""
+    import os
+
+    launched = int(os.environ.get("WORLD_SIZE", "1") or 1) > 1
+    return bool(shard) or launched or Path(out).is_dir() or out.endswith(("/", os.sep))
+
+
+def _needs_streaming(inputs: list[str]) -> bool:
+    """Several inputs, a folder (not a LitCoin triple) or a glob: read them as a stream."""
+    if len(inputs) != 1:
+        return True
+    path = Path(inputs[0])
+    if path.is_file():
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"  # gzip: only the stream reader opens it
+    return not (path.is_dir() and _is_litcoin(path))
+
+
+def _is_litcoin(path: Path) -> bool:
+    from relx.data import detect_format
+    from relx.errors import DataError
+
+    try:
+        return detect_format(path) == "litcoin"
+    except DataError:
+        return False
+
+
 def predict_cli(
     run: Path = typer.Argument(
-        ..., exists=True, file_okay=False,
+        None, exists=True, file_okay=False,
         help="A finished run directory (its best checkpoint) or a model directory.",
     ),
-    inputs: list[Path] = typer.Argument(
-        ..., exists=True, help="Corpus files: PubTator, BioC XML/JSON, LitCoin, split JSON."
+    inputs: list[str] = typer.Argument(
+        None, help="Corpus files, folders or quoted glob patterns: PubTator, BioC XML/JSON "
+        "(gzipped or not), LitCoin, split JSON.",
     ),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file."),
+    out: str = typer.Option(..., "--out", "-o", help="Output file, or directory (ends with "
+                            "'/' or exists) for the streaming layout."),
     output_format: str = typer.Option(
         "pubtator", "--format", "-f",
         help="Output format: pubtator, bioc_xml, bioc_json (relations with a score) or jsonl "
@@ -288,7 +319,20 @@ def predict_cli(
         help="Write a relation when p(relation) = 1 - p(NOT) is at least this.",
     ),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Pairs per forward pass."),
-    device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1... (default: auto)."),
+    device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1... (default: auto; "
+                               "the rank's GPU under torchrun/accelerate)."),
+    shard: str = typer.Option(
+        None, "--shard", help="K/N: predict only shard K (from 0) of N, chosen by a stable "
+        "hash of the document id; combines with torchrun/accelerate ranks.",
+    ),
+    window: int = typer.Option(
+        1000, "--window", min=1, help="Streaming layout: documents per chunk (bounds memory; "
+        "the unit of progress commits and of resuming).",
+    ),
+    merge: Path = typer.Option(
+        None, "--merge", exists=True, file_okay=False,
+        help="Merge a streaming prediction directory into one --out file (no RUN, no inputs).",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     trust_remote_code: bool = typer.Option(
@@ -301,17 +345,55 @@ def predict_cli(
 
     Pairs whose entity types never carried a relation in training are skipped (NOT).
 
-    Example: relx predict runs/q0 Dev.PubTator --out dev.pred.pubtator --threshold 0.5
+    Output layout (decided by --out and sharding; docs/predictions.md):
+
+    One input file and a file --out: one file, as always. Example: relx predict runs/q0 Dev.PubTator --out dev.pred.pubtator
+
+    --out DIR/ (ends with '/' or exists), --shard K/N, or a torchrun/accelerate launch: the streaming layout, DIR/predict.json plus one folder of chunk files and a manifest per shard; streamed --window documents at a time and resumable (re-run the same command after a crash). Example: relx predict runs/q0 'pubtator3/*.BioC.JSON.gz' --out preds/ --shard 0/4 --format jsonl
+
+    Merge it into one file: relx predict --merge preds/ --out all.jsonl
+
+    Several inputs, a folder or a glob with a file --out: streamed through OUT.parts/ (the same layout, resumable), merged into OUT at the end, OUT.parts/ then removed.
     """
     import logging
 
     from relx.cli._app import console
+    from relx.errors import ConfigError
+
+    out_text = out  # a trailing '/' (directory layout) is lost in a Path
+    out = Path(out)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if merge is not None:
+        from relx.evaluate import merge_predictions
+
+        if run is not None or inputs:
+            raise ConfigError("--merge takes no RUN or inputs; expected relx predict --merge "
+                              "DIR --out FILE", code="E508")
+        summary = merge_predictions(merge, out)
+        if json_out:
+            typer.echo(json.dumps(summary, indent=2))
+            return
+        console.print(f"[green]✔[/] merged {summary['n_chunks']} chunks of "
+                      f"{summary['n_shards']} shards: {summary['n_documents']} documents, "
+                      f"{summary['n_pairs']} pairs, {summary['n_relations']} relations -> "
+                      f"{summary['out']} ({summary['format']})", highlight=False)
+        return
+    if run is None or not inputs:
+        raise ConfigError("relx predict needs RUN and at least one input; expected e.g. relx "
+                          "predict runs/q0 Dev.PubTator --out dev.pred.pubtator", code="E508")
+    if _uses_directory_layout(out_text, shard) or _needs_streaming(inputs):
+        _predict_streaming(run, inputs, out=out_text, output_format=output_format,
+                           input_format=input_format, threshold=threshold,
+                           batch_size=batch_size, device=device, shard=shard, window=window,
+                           progress=progress, json_out=json_out,
+                           trust_remote_code=trust_remote_code)
+        return
+
     from relx.evaluate import predict
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RelxWarning)
-        summary = predict(run, inputs, out=out, output_format=output_format,
+        summary = predict(run, [Path(i) for i in inputs], out=out, output_format=output_format,
                           input_format=input_format, threshold=threshold,
                           batch_size=batch_size, device=device, progress=progress,
                           trust_remote_code=trust_remote_code)
@@ -324,6 +406,40 @@ def predict_cli(
         f"{summary['n_pairs']} candidate pairs in {summary['n_documents']} documents "
         f"({summary['n_skipped_type_pair']} skipped: type pair never related in training) "
         f"-> {summary['out']} ({summary['format']})",
+        highlight=False,
+    )
+    if summary["problems"]:
+        console.print(f"[yellow]⚠[/] {summary['problems']} input problems were reported and "
+                      "skipped; run `relx data check` on the inputs for details")
+
+
+def _predict_streaming(run: Path, inputs: list[str], *, out: str, json_out: bool,
+                       **options: Any) -> None:
+    """The streaming layout (into ``out``, or into ``out.parts/`` merged into file ``out``)."""
+    import shutil
+
+    from relx.cli._app import console
+    from relx.evaluate import STREAM_IDENTITY_FILE, merge_predictions, predict_stream
+
+    to_file = not _uses_directory_layout(out, options["shard"])
+    directory = Path(f"{out}.parts") if to_file else Path(out)
+    summary = predict_stream(run, inputs, out_dir=directory, **options)
+    if to_file:
+        summary["merged"] = merge_predictions(directory, out)
+        if (directory / STREAM_IDENTITY_FILE).is_file():
+            shutil.rmtree(directory)
+    if json_out:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    state = "already complete" if summary["already_complete"] else (
+        f"{summary['new_documents']} documents in {summary['seconds']:.1f} s "
+        f"({summary['documents_per_s']:,.1f} docs/s, {summary['pairs_per_s']:,.0f} pairs/s)")
+    console.print(
+        f"[green]✔[/] shard {summary['shard']}: {summary['n_relations']} relations "
+        f"(p >= {summary['threshold']}) from {summary['n_pairs']} candidate pairs in "
+        f"{summary['n_documents']} documents, {summary['n_skipped_type_pair']} pairs skipped "
+        f"by the type-pair mask; {state}; {summary['resumed_chunks']} chunks resumed "
+        f"-> {summary.get('merged', {}).get('out', summary['shard_dir'])}",
         highlight=False,
     )
     if summary["problems"]:

@@ -3,6 +3,7 @@
 Readers (PubTator, BioC XML/JSON, LitCoin CSV, iKraph split JSON) all produce one document
 model; :func:`build_pairs` turns documents into the candidate pairs every later stage
 consumes; :func:`build_folds` splits them by document into K folds on disk;
+:class:`DocumentStream` reads many (gzipped) files one document at a time;
 :func:`corpus_stats` describes a corpus (its token lengths are
 ``relx.represent.length_stats``: relx.data never imports relx.represent);
 :func:`write_synthetic_corpus` writes the built-in default corpus.
@@ -50,6 +51,13 @@ from relx.data._sentences import (
     split_sentences,
 )
 from relx.data._split import read_split, read_split_documents, write_split
+from relx.data._stream import (
+    STREAM_FORMATS,
+    DocumentStream,
+    expand_inputs,
+    iter_documents,
+    open_corpus_file,
+)
 from relx.data._stats import (
     compare_stats,
     corpus_stats,
@@ -89,6 +97,12 @@ __all__ = [
     "read_split",
     "write_split",
     "read_split_documents",
+    # streaming input (many files, gzip, incremental BioC)
+    "STREAM_FORMATS",
+    "DocumentStream",
+    "iter_documents",
+    "expand_inputs",
+    "open_corpus_file",
     "check_document",
     "check_mention",
     "check_relation",

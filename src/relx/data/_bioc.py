@@ -189,32 +189,41 @@ def _collection_from_json(handle: TextIO) -> bioc.BioCCollection:
     collection.key = obj.get("key", "")
     collection.infons.update(obj.get("infons") or {})
     for jdoc in obj["documents"]:
-        bdoc = bioc.BioCDocument()
-        bdoc.id = str(jdoc["id"])
-        bdoc.infons.update(jdoc.get("infons") or {})
-        for jp in jdoc.get("passages") or []:
-            passage = bioc.BioCPassage()
-            passage.offset = int(jp.get("offset", 0))
-            passage.text = jp.get("text")
-            passage.infons.update(jp.get("infons") or {})
-            for ja in jp.get("annotations") or []:
-                ann = bioc.BioCAnnotation()
-                ann.id = str(ja.get("id", ""))
-                ann.text = ja.get("text")
-                ann.infons.update(ja.get("infons") or {})
-                for jl in ja.get("locations") or []:
-                    ann.add_location(bioc.BioCLocation(int(jl["offset"]), int(jl["length"])))
-                passage.add_annotation(ann)
-            bdoc.add_passage(passage)
-        for jr in jdoc.get("relations") or []:
-            rel = bioc.BioCRelation()
-            rel.id = str(jr.get("id", ""))
-            rel.infons.update(jr.get("infons") or {})
-            for jn in jr.get("nodes") or []:
-                rel.add_node(bioc.BioCNode(str(jn.get("refid", "")), str(jn.get("role", ""))))
-            bdoc.add_relation(rel)
-        collection.add_document(bdoc)
+        collection.add_document(bioc_document_from_json(jdoc))
     return collection
+
+
+def bioc_document_from_json(jdoc: dict[str, Any]) -> bioc.BioCDocument:
+    """One BioC JSON document object -> a ``BioCDocument`` (absent ``infons`` tolerated).
+
+    Shared by :func:`read_bioc_json` and the streaming reader (``relx.data._stream``),
+    which decodes one document object at a time.
+    """
+    bdoc = bioc.BioCDocument()
+    bdoc.id = str(jdoc["id"])
+    bdoc.infons.update(jdoc.get("infons") or {})
+    for jp in jdoc.get("passages") or []:
+        passage = bioc.BioCPassage()
+        passage.offset = int(jp.get("offset", 0))
+        passage.text = jp.get("text")
+        passage.infons.update(jp.get("infons") or {})
+        for ja in jp.get("annotations") or []:
+            ann = bioc.BioCAnnotation()
+            ann.id = str(ja.get("id", ""))
+            ann.text = ja.get("text")
+            ann.infons.update(ja.get("infons") or {})
+            for jl in ja.get("locations") or []:
+                ann.add_location(bioc.BioCLocation(int(jl["offset"]), int(jl["length"])))
+            passage.add_annotation(ann)
+        bdoc.add_passage(passage)
+    for jr in jdoc.get("relations") or []:
+        rel = bioc.BioCRelation()
+        rel.id = str(jr.get("id", ""))
+        rel.infons.update(jr.get("infons") or {})
+        for jn in jr.get("nodes") or []:
+            rel.add_node(bioc.BioCNode(str(jn.get("refid", "")), str(jn.get("role", ""))))
+        bdoc.add_relation(rel)
+    return bdoc
 
 
 def read_bioc_json(

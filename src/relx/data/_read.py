@@ -98,7 +98,16 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return "litcoin"
         raise DataError("folder holds no LitCoin abstracts/entities/relations files; expected "
                         "a corpus file or a LitCoin folder", path=str(p), code="E109")
-    head = _sniff(p)
+    return format_from_head(_sniff(p), p)
+
+
+def format_from_head(head: str, path: str | os.PathLike[str]) -> str:
+    """The format of a file whose first few kilobytes (decoded) are ``head``.
+
+    Split out of :func:`detect_format` so that the streaming reader can sniff the
+    decompressed start of a gzipped file with the same rules.
+    """
+    p = Path(path)
     stripped = head.lstrip()
     if stripped.startswith("<"):
         if "<collection" in stripped or "<document" in stripped:
@@ -111,7 +120,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         first = stripped.split("\n", 1)[0]
         if _PUBTATOR_TITLE.match(first) or _PUBTATOR_ANNOTATION.match(first):
             return "pubtator"
-        if litcoin_role(p):
+        if p.is_file() and litcoin_role(p):
             return "litcoin"
     if not stripped:
         by_suffix = {".pubtator": "pubtator", ".xml": "bioc_xml", ".json": "bioc_json"}

@@ -12,6 +12,8 @@
   relation predictions (a run directory holding both models), for the novelty settings.
 - :func:`evaluate`: score a run directory, a CV directory, a checkpoint + data, or a file.
 - :func:`predict`: run a trained model on a corpus and write relations back.
+- :func:`predict_stream` / :func:`merge_predictions`: the same at PubMed scale: streaming,
+  sharded by document id (``--shard K/N``, launcher ranks), resumable chunk by chunk.
 - :func:`write_report`: self-contained HTML + Markdown report of a run or CV directory.
 
 Importing this package stays light (numpy only): torch and transformers are imported inside
@@ -50,6 +52,10 @@ from relx.evaluate._predict import (
     predict_split,
     resolve_checkpoint,
 )
+from relx.evaluate._shards import Shard, parse_shard, resolve_shard, shard_of
+from relx.evaluate._stream_layout import IDENTITY_FILE as STREAM_IDENTITY_FILE
+from relx.evaluate._stream_merge import merge_predictions
+from relx.evaluate._stream_predict import DEFAULT_WINDOW, predict_stream
 from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
 from relx.evaluate._threshold import (
@@ -95,6 +101,14 @@ __all__ = [
     "predict_examples",
     "predict_split",
     "resolve_checkpoint",
+    "predict_stream",
+    "merge_predictions",
+    "DEFAULT_WINDOW",
+    "STREAM_IDENTITY_FILE",
+    "Shard",
+    "parse_shard",
+    "resolve_shard",
+    "shard_of",
     "REPORT_HTML",
     "REPORT_MD",
     "read_curves",
