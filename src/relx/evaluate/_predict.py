@@ -35,7 +35,7 @@ from relx.evaluate._novelty import novelty_run_dir, predict_novelty
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.labels import NOT_LABEL
 
-__all__ = ["predict", "predict_examples", "predict_split", "resolve_checkpoint",
+__all__ = ["predict", "predict_examples", "predict_split", "resolve_checkpoint", "score_pairs",
            "OUTPUT_FORMATS"]
 
 logger = logging.getLogger("relx.evaluate")
@@ -115,6 +115,69 @@ def _device(device: str | None) -> Any:
                           "e.g. cpu, cuda, cuda:1", code="E508") from None
 
 
+def score_pairs(
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[Any],
+    *,
+    settings: dict[str, Any],
+    device: Any,
+    batch_size: int = 32,
+    max_tokens_per_batch: int | None = None,
+    on_batch: Any = None,
+) -> tuple[Any, int]:
+    """``[n, labels]`` probabilities (float64 numpy, input order) and the pairs skipped.
+
+    The one scoring step of ``relx predict``, ``relx eval --data``, the streaming predictor
+    and ``relx.load``: pairs whose entity types allow only ``NOT`` under the model's
+    type-pair mask get ``NOT`` with probability 1 and no forward pass; the others are encoded
+    with the model's representation (``settings``) and scored through the one inference path,
+    ``relx.models.iter_probabilities``.
+    """
+    import numpy as np
+
+    from relx.models import iter_probabilities
+    from relx.represent import encode_examples
+
+    labels = list(model.labels)
+    mask = getattr(model, "type_pair_mask", None)
+    probs = np.zeros((len(examples), len(labels)), dtype=np.float64)
+    run_index: list[int] = []
+    for i, example in enumerate(examples):
+        if (mask is not None and NOT_LABEL in labels
+                and mask.allowed(example.type_a, example.type_b) <= {NOT_LABEL}):
+            probs[i, labels.index(NOT_LABEL)] = 1.0
+        else:
+            run_index.append(i)
+    if run_index:
+        encoded = encode_examples(
+            [examples[i] for i in run_index],
+            tokenizer,
+            style=settings["style"],
+            prompt=bool(settings["prompt"]),
+            labels=labels,
+            max_length_tokens=settings["max_length_tokens"],
+            # As the training engine: None = the tokenizer's template when it has one.
+            chat_template=None if settings["use_chat_template"] else False,
+            question=settings.get("prompt_question"),
+        ).examples
+        pad_id = model.info.pad_token_id
+        if pad_id is None:
+            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        model.to(device)
+        for chunk in iter_probabilities(
+            model, encoded, pad_token_id=int(pad_id), device=device,
+            batching=settings.get("batching", "padded"),
+            max_tokens_per_batch=max_tokens_per_batch, max_batch_size=batch_size,
+            window=max(4 * batch_size, 256), mask=mask,
+        ):
+            rows = run_index[chunk.start:chunk.start + len(chunk.probs)]
+            probs[rows] = chunk.probs.double().numpy()
+            if on_batch is not None:
+                on_batch(len(rows))
+    return probs, len(examples) - len(run_index)
+
+
 def predict_examples(
     model: Any,
     tokenizer: Any,
@@ -142,79 +205,30 @@ def predict_examples(
     Returns:
         One :class:`Prediction` per example, in input order.
     """
-    import torch
-
-    from relx.represent import collate_padded, encode_examples
-
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1; got {batch_size}", code="E508")
     settings = dict(_DEFAULT_REPRESENTATION)
     settings.update(representation if representation is not None
                     else {k: v for k, v in (model.info.representation or {}).items()
                           if v is not None})
-    labels = list(model.labels)
-    mask = getattr(model, "type_pair_mask", None)
-    n = len(examples)
-    probs = torch.zeros((n, len(labels)), dtype=torch.float64)
-    run_index = list(range(n))
-    if mask is not None and NOT_LABEL in labels:
-        # Pairs whose type combination never carried a relation in training: NOT, no forward.
-        skipped = [i for i in range(n)
-                   if mask.allowed(examples[i].type_a, examples[i].type_b) <= {NOT_LABEL}]
-        for i in skipped:
-            probs[i, labels.index(NOT_LABEL)] = 1.0
-        skipped_set = set(skipped)
-        run_index = [i for i in range(n) if i not in skipped_set]
-    target = _device(device)
-    if run_index:
-        encoded = encode_examples(
-            [examples[i] for i in run_index],
-            tokenizer,
-            style=settings["style"],
-            prompt=bool(settings["prompt"]),
-            labels=labels,
-            max_length_tokens=settings["max_length_tokens"],
-            # As the training engine: None = the tokenizer's template when it has one.
-            chat_template=None if settings["use_chat_template"] else False,
-        ).examples
-        order = sorted(range(len(encoded)), key=lambda j: -len(encoded[j]))
-        # Right padding as in training; the model reads positions from the attention mask,
-        # so the side does not change results (tests/models check it).
-        padding_side = settings.get("padding_side") or "right"
-        pad_id = model.info.pad_token_id
-        if pad_id is None:
-            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        was_training = model.training
-        model.eval()
-        model.to(target)
-        bar = None
-        if progress:
-            from rich.progress import Progress
+    bar = task = None
+    if progress:
+        from rich.progress import Progress
 
-            bar = Progress(transient=True)
-            bar.start()
-            task = bar.add_task("predicting", total=len(order))
-        try:
-            with torch.inference_mode():
-                for start in range(0, len(order), batch_size):
-                    chunk = order[start:start + batch_size]
-                    batch = collate_padded([encoded[j] for j in chunk], pad_token_id=pad_id,
-                                           padding_side=padding_side)
-                    batch.pop("labels", None)
-                    batch = {k: v.to(target) for k, v in batch.items()}
-                    logits = model(batch).float()
-                    if mask is not None:
-                        logits = mask.apply(logits, [encoded[j].type_pair for j in chunk])
-                    chunk_probs = torch.softmax(logits, dim=-1).double().cpu()
-                    for row, j in enumerate(chunk):
-                        probs[run_index[j]] = chunk_probs[row]
-                    if bar is not None:
-                        bar.advance(task, len(chunk))
-        finally:
-            if bar is not None:
-                bar.stop()
-            model.train(was_training)
-    return predictions_from_probs(examples, probs.numpy(), labels=labels, threshold=threshold)
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task("predicting", total=len(examples))
+    try:
+        probs, _ = score_pairs(
+            model, tokenizer, examples, settings=settings, device=_device(device),
+            batch_size=batch_size,
+            on_batch=(lambda n: bar.advance(task, n)) if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
+    return predictions_from_probs(examples, probs, labels=list(model.labels),
+                                  threshold=threshold)
 
 
 def _load(checkpoint: Path, *, trust_remote_code: bool = False) -> tuple[Any, Any, Any]:

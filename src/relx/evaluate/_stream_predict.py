@@ -37,6 +37,7 @@ from relx.evaluate._predict import (
     _load,
     _representation,
     resolve_checkpoint,
+    score_pairs,
 )
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.evaluate._shards import Shard, resolve_shard
@@ -124,58 +125,16 @@ class _ChunkPredictor:
         self.tokenizer = tokenizer
         self.settings = _representation(checkpoint, info)
         self.labels = list(model.labels)
-        self.mask = getattr(model, "type_pair_mask", None)
         self.device = device
         self.batch_size = batch_size
         self.max_tokens_per_batch = max_tokens_per_batch
-        pad_id = model.info.pad_token_id
-        if pad_id is None:
-            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        self.pad_id = int(pad_id)
-
-    def masked_out(self, example: Any) -> bool:
-        """Whether the type-pair mask allows only NOT for this pair (no forward needed)."""
-        return (self.mask is not None and NOT_LABEL in self.labels
-                and self.mask.allowed(example.type_a, example.type_b) <= {NOT_LABEL})
 
     def probabilities(self, examples: Sequence[Any],
                       on_batch: Callable[[int], None] | None = None) -> tuple[Any, int]:
         """``[n, labels]`` probabilities (float64 numpy) and the number of skipped pairs."""
-        import numpy as np
-
-        from relx.models import iter_probabilities
-        from relx.represent import encode_examples
-
-        probs = np.zeros((len(examples), len(self.labels)), dtype=np.float64)
-        run_index = []
-        n_skipped = 0
-        for i, example in enumerate(examples):
-            if self.masked_out(example):
-                probs[i, self.labels.index(NOT_LABEL)] = 1.0
-                n_skipped += 1
-            else:
-                run_index.append(i)
-        if run_index:
-            encoded = encode_examples(
-                [examples[i] for i in run_index],
-                self.tokenizer,
-                style=self.settings["style"],
-                prompt=bool(self.settings["prompt"]),
-                labels=self.labels,
-                max_length_tokens=self.settings["max_length_tokens"],
-                chat_template=None if self.settings["use_chat_template"] else False,
-            ).examples
-            for chunk in iter_probabilities(
-                self.model, encoded, pad_token_id=self.pad_id, device=self.device,
-                max_tokens_per_batch=self.max_tokens_per_batch,
-                max_batch_size=self.batch_size, window=max(4 * self.batch_size, 256),
-                mask=self.mask,
-            ):
-                rows = run_index[chunk.start:chunk.start + len(chunk.probs)]
-                probs[rows] = chunk.probs.double().numpy()
-                if on_batch is not None:
-                    on_batch(len(rows))
-        return probs, n_skipped
+        return score_pairs(self.model, self.tokenizer, examples, settings=self.settings,
+                           device=self.device, batch_size=self.batch_size,
+                           max_tokens_per_batch=self.max_tokens_per_batch, on_batch=on_batch)
 
 
 class _Progress:
