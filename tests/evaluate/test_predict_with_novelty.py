@@ -77,3 +77,22 @@ def test_predict_without_novelty_model_leaves_novelty_unknown(
                       batch_size=4, device="cpu")
     assert summary["novelty"] is None
     assert {r.novel for d in read_corpus([out]) for r in d.relations} == {None}
+
+
+def test_streaming_predict_fills_the_same_novelty(
+    run_with_novelty: Path, corpus: Path, tmp_path: Path
+) -> None:
+    from relx.evaluate import predict_stream
+
+    single = tmp_path / "single.jsonl"
+    predict(run_with_novelty, [corpus], out=single, output_format="jsonl", threshold=0.05,
+            batch_size=4, device="cpu")
+    summary = predict_stream(run_with_novelty, [corpus], out_dir=tmp_path / "stream",
+                             output_format="jsonl", threshold=0.05, batch_size=4,
+                             device="cpu", window=2, progress=False)
+    assert summary["novelty_checkpoint"]
+    streamed = [r for path in sorted((tmp_path / "stream").rglob("chunk-*.jsonl"))
+                for r in read_predictions(path)]
+    expected = {r.id: r.pred_novel for r in read_predictions(single)}
+    assert {r.id: r.pred_novel for r in streamed} == expected
+    assert any(v is not None for v in expected.values())

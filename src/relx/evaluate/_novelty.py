@@ -41,6 +41,7 @@ __all__ = [
     "novelty_run_dir",
     "with_run_novelty",
     "predict_novelty",
+    "NoveltyPredictor",
 ]
 
 #: The novelty task's two classes (BioRED's ``novel`` values).
@@ -151,6 +152,51 @@ def with_run_novelty(
     return {"source": str(source), **counts}
 
 
+class NoveltyPredictor:
+    """A loaded novelty model that fills ``pred_novel`` of predicted relations, batch by batch.
+
+    Loaded once and reused for every chunk of a streaming prediction; only pairs predicted as
+    a relation are run through it, the others keep ``pred_novel = None``.
+    """
+
+    def __init__(self, novelty_run: str | os.PathLike[str], *, batch_size: int = 32,
+                 device: str | None = None) -> None:
+        from relx.evaluate._predict import _load, _representation, resolve_checkpoint
+
+        self.checkpoint = resolve_checkpoint(novelty_run)
+        self.batch_size = batch_size
+        self.device = device
+        self._loaded: tuple[Any, Any, dict[str, Any]] | None = None
+        self._load = lambda: (lambda m, t, i: (m, t, _representation(self.checkpoint, i)))(
+            *_load(self.checkpoint))
+
+    def fill(self, records: Sequence[Prediction], examples: Sequence[Any], *,
+             negative_label: str = "NOT", progress: bool = False) -> tuple[int, int]:
+        """Set ``pred_novel`` on the relations among ``records``; (relations, novel) counts."""
+        from relx.evaluate._predict import predict_examples
+
+        if len(records) != len(examples):
+            raise ValueError(f"{len(records)} predictions for {len(examples)} examples")
+        positive = [i for i, r in enumerate(records) if r.pred != negative_label]
+        if not positive:
+            return 0, 0
+        if self._loaded is None:  # loaded on first use: a chunk without relations costs nothing
+            self._loaded = self._load()
+        model, tokenizer, settings = self._loaded
+        # The encoder checks each example's label against the model's classes; the relation
+        # label means nothing to a novelty model and only the prediction is kept, so the
+        # pairs go in labelled with the novelty model's class 0.
+        inputs = [dataclasses.replace(examples[i], label=model.labels[0]) for i in positive]
+        outputs = predict_examples(model, tokenizer, inputs, representation=settings,
+                                   batch_size=self.batch_size, device=self.device,
+                                   progress=progress)
+        n_novel = 0
+        for i, output in zip(positive, outputs):
+            records[i].pred_novel = output.pred == NOVEL_LABEL
+            n_novel += records[i].pred_novel
+        return len(positive), n_novel
+
+
 def predict_novelty(
     records: Sequence[Prediction],
     examples: Sequence[Any],
@@ -179,24 +225,8 @@ def predict_novelty(
     Returns:
         ``{"checkpoint", "n_relations", "n_novel"}``.
     """
-    from relx.evaluate._predict import _load, _representation, predict_examples, \
-        resolve_checkpoint
-
-    if len(records) != len(examples):
-        raise ValueError(f"{len(records)} predictions for {len(examples)} examples")
-    positive = [i for i, r in enumerate(records) if r.pred != negative_label]
-    checkpoint = resolve_checkpoint(novelty_run)
-    n_novel = 0
-    if positive:
-        model, tokenizer, info = _load(checkpoint)
-        # The encoder checks each example's label against the model's classes; the relation
-        # label means nothing to a novelty model and only the prediction is kept, so the
-        # pairs go in labelled with the novelty model's class 0.
-        inputs = [dataclasses.replace(examples[i], label=model.labels[0]) for i in positive]
-        outputs = predict_examples(model, tokenizer, inputs,
-                                   representation=_representation(checkpoint, info),
-                                   batch_size=batch_size, device=device, progress=progress)
-        for i, output in zip(positive, outputs):
-            records[i].pred_novel = output.pred == NOVEL_LABEL
-            n_novel += records[i].pred_novel
-    return {"checkpoint": str(checkpoint), "n_relations": len(positive), "n_novel": n_novel}
+    predictor = NoveltyPredictor(novelty_run, batch_size=batch_size, device=device)
+    n_relations, n_novel = predictor.fill(records, examples, negative_label=negative_label,
+                                          progress=progress)
+    return {"checkpoint": str(predictor.checkpoint), "n_relations": n_relations,
+            "n_novel": n_novel}

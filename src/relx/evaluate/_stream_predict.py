@@ -39,6 +39,7 @@ from relx.evaluate._predict import (
     resolve_checkpoint,
     score_pairs,
 )
+from relx.evaluate._novelty import NoveltyPredictor, novelty_run_dir
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.evaluate._shards import Shard, resolve_shard
 from relx.evaluate._stream_layout import (
@@ -269,6 +270,12 @@ def predict_stream(
     predictor = _ChunkPredictor(checkpoint, device=_rank_device(device), batch_size=batch_size,
                                 max_tokens_per_batch=max_tokens_per_batch,
                                 trust_remote_code=trust_remote_code)
+    # A novelty model beside the relation model (relx cv with cv.tasks): loaded once, run on
+    # each chunk's predicted relations only (relx.evaluate._novelty).
+    novelty_dir = novelty_run_dir(run)
+    novelty = (NoveltyPredictor(novelty_dir, batch_size=batch_size, device=_rank_device(device))
+               if novelty_dir is not None else None)
+    summary["novelty_checkpoint"] = str(novelty.checkpoint) if novelty is not None else None
     bar = _Progress(progress, f"predict shard {mine}", stream.total_bytes)
     done = {c.index: c for c in layout.chunks}
     new = {"n_documents": 0, "n_pairs": 0}
@@ -291,6 +298,8 @@ def predict_stream(
             probs, n_skipped = predictor.probabilities(pairs, on_batch=advanced)
             records = predictions_from_probs(pairs, probs, labels=predictor.labels,
                                              threshold=threshold)
+            if novelty is not None:
+                novelty.fill(records, pairs)
             if not has_gold:
                 for record in records:
                     record.gold = None
