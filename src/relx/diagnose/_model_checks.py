@@ -19,7 +19,8 @@ from relx.diagnose._report import DoctorReport, Status
 from relx.diagnose._thresholds import (
     BASE_AGREEMENT_WARN,
     DOCTOR_SAMPLE_SIZE,
-    PADDING_LOGIT_ATOL,
+    PADDING_LOGIT_ATOL_BY_DTYPE,
+    dtype_tolerance,
     TRUNCATION_FAIL_SHARE,
     TRUNCATION_WARN_SHARE,
 )
@@ -116,8 +117,10 @@ def _check_pooling(model: Any, tok: Any, texts: list[str], ctx: CheckpointContex
                     }
         finally:
             tok.padding_side = original_side
-    ev = {"max_abs_logit_diff": worst, "reads": reads, "n": len(texts)}
-    bad = [s for s, d in worst.items() if d > PADDING_LOGIT_ATOL]
+    dtype = _compute_dtype(model)
+    atol = dtype_tolerance(PADDING_LOGIT_ATOL_BY_DTYPE, dtype)
+    ev = {"max_abs_logit_diff": worst, "reads": reads, "n": len(texts), "dtype": dtype, "tolerance": atol}
+    bad = [s for s, d in worst.items() if d > atol]
     if bad:
         detail = ""
         for side in bad:
@@ -264,6 +267,14 @@ def _report_agreement(tuned: list[torch.Tensor], base: list[torch.Tensor], rep: 
                 evidence=ev)
 
 
+def _compute_dtype(model: Any) -> str:
+    """The dtype the backbone computes in (its first floating-point parameter)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return str(p.dtype).replace("torch.", "")
+    return "float32"
+
+
 def _relx_representation(inv: Inventory, run: Any) -> dict[str, Any]:
     """The representation a relx model was trained with: its own record, then the run config."""
     rep_cfg = dict((inv.relx_meta or {}).get("representation") or {})
@@ -338,9 +349,12 @@ def _check_relx_pooling(model: Any, tok: Any, info: Any, texts: list[str], rep: 
                 reads[side] = [tok.convert_ids_to_tokens(int(enc["input_ids"][i, p])) for i, p in enumerate(pos)]
         finally:
             tok.padding_side = side0
-    ev = {"max_abs_logit_diff": worst, "pooled_tokens": reads, "pool": "attention mask"}
+    dtype = _compute_dtype(model)
+    atol = dtype_tolerance(PADDING_LOGIT_ATOL_BY_DTYPE, dtype)
+    ev = {"max_abs_logit_diff": worst, "pooled_tokens": reads, "pool": "attention mask", "dtype": dtype,
+          "tolerance": atol}
     which = "last attended token" if info.kind == "decoder" else "first token"
-    if max(worst.values()) > PADDING_LOGIT_ATOL:
+    if max(worst.values()) > atol:
         rep.add("pooling.padding", "pooling", Status.FAIL,
                 f"padding changes the logits (max |diff| right {worst['right']:.3g}, left {worst['left']:.3g})",
                 evidence=ev, fix="report this as a relx.models bug, with this checkpoint")
