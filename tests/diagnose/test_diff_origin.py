@@ -92,6 +92,6 @@ def test_diff_rejects_non_run_directory_with_code(tmp_path):
     (tmp_path / "cv" / "cv.json").write_text("{}")
     with pytest.raises(RunDirError, match=r"\[E704\].*config.resolved.yaml"):
         diff_runs(tmp_path / "empty", tmp_path / "empty")
-    with pytest.raises(RunDirError, match=r"\[E704\].*CV directory") as info:
+    with pytest.raises(RunDirError, match=r"\[E704\].*CV directories") as info:
         diff_runs(tmp_path / "cv", tmp_path / "cv")
     assert "fold_0" in info.value.hint

@@ -94,7 +94,19 @@ def _print_diff(result) -> None:
 
     from relx.cli._app import console
 
+    if result.headline:
+        console.print(f"[bold red]{escape(result.headline)}[/]", soft_wrap=True)
     console.print(f"[bold]relx diff[/] A={result.run_a}  B={result.run_b}")
+    if result.per_fold:
+        table = Table(title="Per fold")
+        for col in ("fold", "F1 A", "F1 B", "B−A", "same docs"):
+            table.add_column(col)
+        for row in result.per_fold:
+            cells = [row["fold"]] + ["—" if row[k] is None else f"{row[k]:{'+.4f' if k == 'delta' else '.4f'}}"
+                                     for k in ("f1_a", "f1_b", "delta")]
+            cells.append({True: "[green]yes[/]", False: "[red]NO[/]", None: "?"}[row["same_documents"]])
+            table.add_row(*cells)
+        console.print(table)
     comp = result.comparability
     if comp:
         table = Table(title="Comparability", show_lines=False)

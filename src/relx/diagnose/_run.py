@@ -579,7 +579,12 @@ def _check_curves(facts: RunFacts, rep: DoctorReport) -> None:
     else:
         ev = {**trend.to_json(), "validation_learned": learned, "validation": learned_why}
         moved = f"{trend.start:.4g} -> {trend.end:.4g} ({-trend.total_drop:+.1%}, medians of {trend.window}-step windows)"
-        if trend.total_drop >= LOSS_FLAT_REL_CHANGE:
+        if learned is False:
+            rep.add("run.loss_curve", sec, Status.FAIL,
+                    f"{learned_why} (training loss {moved}): the model did not learn the task",
+                    evidence=ev, fix="check the lr for the method (LoRA: 1e-4..5e-4), that the trainable "
+                    "parameters get gradients, and that the backbone is pretrained")
+        elif trend.total_drop >= LOSS_FLAT_REL_CHANGE:
             if trend.end_drop > LOSS_STILL_FALLING_REL_DROP:
                 rep.add("run.loss_curve", sec, Status.WARN,
                         f"training loss still falling at the end: {trend.before_end:.4g} -> {trend.end:.4g} over the "
@@ -594,15 +599,11 @@ def _check_curves(facts: RunFacts, rep: DoctorReport) -> None:
                         f"training loss {shape} {moved}, but {learned_why}: the model learned; the loss is "
                         "noisy (class weights or a small batch make single steps spike)", evidence=ev,
                         fix="nothing needed if validation F1 is as expected; a lower lr smooths the loss")
-            elif learned is None:
-                rep.add("run.loss_curve", sec, Status.WARN,
-                        f"training loss {shape} {moved}; no validation F1 to confirm learning", evidence=ev,
-                        fix="evaluate the checkpoint: relx eval CHECKPOINT --data VAL")
             else:
                 rep.add("run.loss_curve", sec, Status.FAIL,
-                        f"training loss {shape} {moved} and {learned_why}: the model did not learn",
-                        evidence=ev, fix="raise the lr (LoRA: 1e-4..5e-4), check that the trainable parameters "
-                        "get gradients")
+                        f"training loss {shape} {moved} and no validation F1 shows learning: the model did "
+                        "not learn", evidence=ev, fix="raise the lr (LoRA: 1e-4..5e-4), check that the "
+                        "trainable parameters get gradients; evaluate with relx eval CHECKPOINT --data VAL")
     if not evals:
         rep.add("run.val_peak", sec, Status.SKIP, "no validation F1 records")
         return
