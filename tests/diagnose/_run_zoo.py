@@ -41,8 +41,8 @@ def _splits(folder: Path, n_docs: int) -> list[Path]:
     return paths
 
 
-def train_run(root: Path, name: str, *, method: str, fold: int = 0, n_docs: int = 60,
-              overrides: dict[str, Any] | None = None) -> Path:
+def train_run(root: Path, name: str, *, method: str, fold: int = 0, n_docs: int = 40,
+              base: Path | None = None, overrides: dict[str, Any] | None = None) -> Path:
     """Train one real run with relx's loop; returns its run directory."""
     from relx.data._split import read_split
     from relx.train import config_from_dict, train
@@ -56,7 +56,7 @@ def train_run(root: Path, name: str, *, method: str, fold: int = 0, n_docs: int 
     splits = sorted(data.glob("split_*.json"))
     raw: dict[str, Any] = json.loads(json.dumps(QUICKSTART_LIKE))
     raw["data"] = {"split_files": [str(p) for p in splits], "fold": fold}
-    raw["model"] = {"model_name_or_path": str(root / "tiny"), "head": "entity_start", "method": method}
+    raw["model"] = {"model_name_or_path": str(base or root / "tiny"), "head": "entity_start", "method": method}
     raw["train"]["lr"] = 2e-3 if method == "full" else 5e-3
     if method != "full":
         raw["model"]["lora"] = {"r": 8, "alpha": 16, "target_modules": ["query", "value"]}

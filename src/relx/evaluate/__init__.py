@@ -42,7 +42,10 @@ from relx.evaluate._predict import (
 from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
 
+from relx.evaluate._corpus_eval import score_corpus_predictions  # noqa: E402
+
 __all__ = [
+    "score_corpus_predictions",
     "pair_metrics",
     "inflated_metrics",
     "prf",
