@@ -344,10 +344,13 @@ def report_cli(
 
     Example: relx report runs/cv0 --out runs/cv0/report
     """
-    from relx.cli._app import console
+    from relx.cli._app import console, err_console
     from relx.evaluate import write_report
 
-    with warnings.catch_warnings(record=True) as caught:
+    # A spinner on stderr (terminals only): bootstrap CIs, plots and doctor take seconds.
+    with warnings.catch_warnings(record=True) as caught, err_console.status(
+        f"writing the report of {target} (scores, {bootstrap} bootstrap resamples, plots, doctor)..."
+    ):
         warnings.simplefilter("always", RelxWarning)
         written = write_report(target, out, n_bootstrap=bootstrap, seed=seed)
     _print_warnings(caught)
