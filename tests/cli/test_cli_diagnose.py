@@ -68,7 +68,11 @@ def test_cli_train_then_doctor_and_diff_origin_configs(tmp_path):
     doc = runner.invoke(app, ["doctor", str(run_a), "--json"])
     report = json.loads(doc.stdout)
     status = {c["id"]: c["status"] for c in report["checks"]}
-    assert doc.exit_code == 1 and status["run.lr_method"] == "fail"
+    # lr 3e-5 for LoRA is a setting outside its range: a warning naming the likely cause;
+    # only defects (here: the collapse it causes) fail and set the exit code.
+    lr = next(c for c in report["checks"] if c["id"] == "run.lr_method")
+    assert status["run.lr_method"] == "warn" and "likely cause" in lr["message"]
+    assert doc.exit_code == (0 if report["ok"] else 1)
     assert status["head.present"] == "pass" and status["pooling.padding"] == "pass"
     md = tmp_path / "diff.md"
     result = runner.invoke(app, ["diff", str(run_a), str(run_b), "--json", "--md", str(md)])

@@ -357,7 +357,7 @@ def _truncation(facts: RunFacts, data: Path | None) -> dict[str, Any]:
     tok = _tokenizer_for(facts)
     if not files or tok is None:
         return {}
-    from relx.data._example import PairExample
+    from relx.data import PairExample
     from relx.diagnose._truncation import measure_truncation
 
     examples = []

@@ -72,7 +72,7 @@ def build_plain_model(inv: Inventory, ctx: CheckpointContext) -> tuple[Any, str]
 def _sample_texts(data: Path | None, ctx: CheckpointContext, n: int, prompt: bool) -> tuple[list[str], list[Any]]:
     if data is None:
         return list(_SAMPLE_TEXTS), []
-    from relx.data._example import PairExample
+    from relx.data import PairExample
     import json
 
     entries = json.loads(data.read_text(encoding="utf-8"))
@@ -316,7 +316,7 @@ def _check_relx_model(inv: Inventory, ctx: CheckpointContext, rep: DoctorReport,
         _check_relx_pooling(model, tok, info, texts, rep)
     if examples:
         from relx.diagnose._run import check_prediction_distribution
-        from relx.evaluate._predict import predict_examples
+        from relx.evaluate import predict_examples
 
         step = max(1, len(examples) // n)
         sample = examples[::step][:n]
