@@ -109,3 +109,20 @@ def test_run_warmup_share_of_updates(origin_runs):
     warm = doctor(run_a).get("run.warmup")[0]
     assert warm.status is Status.WARN and warm.evidence["total_updates"] == 20
     assert doctor(run_b).get("run.warmup")[0].status is Status.PASS  # warmup 0
+
+
+def test_class_collapse_fails_only_when_collapsed():
+    from relx.diagnose import DoctorReport
+    from relx.diagnose._run import check_prediction_distribution
+
+    def rows(n_pos_pred):
+        # 100 pairs, 14 gold relations; the model predicts n_pos_pred of them, NOT elsewhere.
+        return [{"gold": "Association" if i < 14 else "NOT", "pred": "Association" if i < n_pos_pred else "NOT"}
+                for i in range(100)]
+
+    for n_pred, expected in ((14, Status.PASS), (7, Status.WARN), (3, Status.FAIL)):
+        rep = DoctorReport(path="x", kind="relx_run")
+        check_prediction_distribution(rows(n_pred), rep, source="test", class_weights_on=True)
+        check = rep.get("data.class_collapse")[0]
+        assert check.status is expected, (n_pred, check.message)
+        assert "class_weights" not in check.fix  # already on: not advised again

@@ -18,6 +18,7 @@ from relx import rundir
 from relx.diagnose._curves import loss_trend, validation_learned
 from relx.diagnose._report import DoctorReport, Status
 from relx.diagnose._thresholds import (
+    COLLAPSE_FAIL_POSITIVE_RATIO,
     COLLAPSE_NOT_EXCESS,
     LOSS_FLAT_REL_CHANGE,
     LOSS_STILL_FALLING_REL_DROP,
@@ -684,7 +685,13 @@ def check_prediction_distribution(records: list[dict[str, Any]], rep: DoctorRepo
                 evidence=ev, fix="the model collapsed to one class: check lr, head training and class balance")
     elif pred_not - gold_not > COLLAPSE_NOT_EXCESS or never_big:
         extra = f"; never predicted: {', '.join(never_big)}" if never_big else ""
-        rep.add("data.class_collapse", sec, Status.FAIL, msg + extra, evidence=ev,
+        gold_pos, pred_pos = 1 - gold_not, 1 - pred_not
+        ratio = pred_pos / gold_pos if gold_pos else 1.0
+        ev["positive_rate_ratio"] = ratio
+        collapsed = ratio < COLLAPSE_FAIL_POSITIVE_RATIO or bool(never_big)
+        if not collapsed:
+            extra += f"; predicts {ratio:.0%} of the gold relation rate (under-predicts, not collapsed)"
+        rep.add("data.class_collapse", sec, Status.FAIL if collapsed else Status.WARN, msg + extra, evidence=ev,
                 fix="the model under-predicts relations: check the lr for the method, train more epochs"
                 + ("" if class_weights_on else ", or set train.class_weights: balanced"))
     elif never:
