@@ -58,8 +58,8 @@ def doctor(
     run when ``path`` is a run directory or ``config`` is given.
 
     Args:
-        path: Run directory, CV directory (its folds are not examined: pass one fold), or
-            checkpoint directory.
+        path: Run directory, CV directory (every fold, with one summary across folds first),
+            or checkpoint directory.
         base_model: Base model directory when the checkpoint does not reference a local one.
         data: A split JSON to measure truncation and the predicted label distribution on.
         config: A relx run config (YAML/JSON) when ``path`` is a bare checkpoint.
