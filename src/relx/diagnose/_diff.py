@@ -34,7 +34,7 @@ IMPACT_SCORE = {"HIGH": 300, "MEDIUM": 200, "LOW": 100}
 
 #: Config keys that differ between any two runs without affecting results.
 _NOISE_SUFFIXES = ("out", "output_dir", "run_name", "notes", "logging_dir", "tracking.tensorboard",
-                   "tracking.mlflow", "eval_batch_size", "created", "fold")
+                   "tracking.mlflow", "eval_batch_size", "created", "fold", "cv.folds")
 
 
 @dataclass
