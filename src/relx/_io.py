@@ -15,7 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_write_json", "sha256_file", "read_json"]
+__all__ = ["atomic_open", "atomic_write_text", "atomic_write_json", "sha256_file", "read_json", "umask_mode"]
+
+
+def umask_mode() -> int:
+    """``0o666 & ~umask``: the mode ``open()`` would give a new file.
+
+    ``tempfile.mkstemp`` creates 0600 files whatever the umask; renamed into place they would
+    keep colleagues on a shared cluster from reading the results.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -25,6 +36,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[An
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, umask_mode())
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle

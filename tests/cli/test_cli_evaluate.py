@@ -94,8 +94,12 @@ def test_cli_evaluate_report_writes_html_and_markdown(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     written = json.loads(result.output)
     assert Path(written["html"]).read_text().count("data:image/png;base64,") == len(
-        written["plots"]) == 4
-    assert "## Scores" in Path(written["markdown"]).read_text()
+        written["plots"]) == 5
+    assert "f1_threshold" in written["plots"]
+    md = Path(written["markdown"]).read_text()
+    for heading in ("## Scores", "## Per entity-type pair", "## Sample of false positives",
+                    "## Sample of false negatives", "## relx doctor findings", "## Versions and commit"):
+        assert heading in md, heading
 
 
 @pytest.mark.parametrize("command", ["eval", "predict", "report"])

@@ -99,7 +99,7 @@ def test_readers_pubtator_roundtrip_write_read_identical(tmp_path: Path) -> None
     docs[0].relations.append(Relation("Bind", "672", "7157", None, 0.875))
     docs[0].relations.append(Relation("Association", "7157", "D009369", True, 0.5))
     path = tmp_path / "out" / "pred.PubTator"
-    write_pubtator(path, docs)
+    write_pubtator(path, docs, scores="column")
     again = read_pubtator(path)
     key = [(d.doc_id, d.title, d.abstract, d.mentions, d.relations) for d in docs]
     assert [(d.doc_id, d.title, d.abstract, d.mentions, d.relations) for d in again] == key
@@ -126,3 +126,21 @@ def test_readers_pubtator_biored_train_dev_reads_all_documents() -> None:
         pytest.skip("BioRED data not available")
     docs = read_pubtator(BIORED / "Train.PubTator") + read_pubtator(BIORED / "Dev.PubTator")
     assert len(docs) == 500
+
+
+def test_readers_pubtator_default_output_reads_with_bioc_scores_in_sidecar(tmp_path: Path) -> None:
+    import bioc.pubtator
+
+    docs = parse_pubtator(SAMPLE)
+    docs[0].relations.append(Relation("Bind", "672", "7157", None, 0.875))
+    path = tmp_path / "pred.PubTator"
+    sidecar = write_pubtator(path, docs)
+    with open(path, encoding="utf-8") as handle:
+        parsed = bioc.pubtator.load(handle)
+    assert [d.pmid for d in parsed] == [d.doc_id for d in docs]
+    relations = {(r.type, r.id1, r.id2) for r in parsed[0].relations}
+    assert ("Bind", "672", "7157") in relations
+    assert len(parsed[0].annotations) == len(docs[0].mentions)  # no relation taken for a mention
+    assert sidecar is not None and sidecar.read_text() == "100\tBind\t672\t7157\t0.875\n"
+    again = read_pubtator(path)  # relx reads the scores back from the sidecar
+    assert [r for r in again[0].relations if r.relation_type == "Bind"][0].score == 0.875

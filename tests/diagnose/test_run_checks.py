@@ -54,9 +54,19 @@ def test_run_recorded_truncation_and_loss_curve(origin_runs):
     report = doctor(run_a)
     trunc = report.get("data.truncation_recorded")[0]
     assert trunc.status is Status.FAIL and "12/24" in trunc.message
-    assert report.get("run.loss_curve")[0].status is Status.FAIL  # flat at 2.12: did not learn
+    # Flat loss, but validation F1 0.30 -> 0.44: the model learned; a warning, not a failure.
+    assert report.get("run.loss_curve")[0].status is Status.WARN
     peak = report.get("run.val_peak")[0]
     assert peak.status is Status.PASS and peak.evidence["best_at"] == 2
+    assert "epoch 2" in peak.message and "epoch 3" in peak.message
+    # Flat loss and validation F1 that never moved off ~0: did not learn.
+    with open(run_a / "metrics.jsonl", "w") as handle:
+        for step in range(1, 21):
+            handle.write(json.dumps({"event": "train", "step": step, "loss": 2.12 + 0.001 * (step % 2)}) + "\n")
+        for epoch in (1, 2, 3):
+            handle.write(json.dumps({"event": "eval", "epoch": epoch, "f1": 0.02}) + "\n")
+    check = doctor(run_a).get("run.loss_curve")[0]
+    assert check.status is Status.FAIL and "did not learn" in check.message
 
 
 def test_diff_rescores_reported_inflated_f1(origin_runs):
@@ -85,7 +95,11 @@ def test_doctor_cv_directory_examines_every_fold(origin_runs, tmp_path):
     report = doctor(cv, build_model=False)
     assert report.kind == "relx_cv"
     lr_checks = {c.evidence["fold"]: c.status for c in report.get("run.lr_method")}
-    assert lr_checks == {"fold_0": Status.FAIL, "fold_1": Status.PASS}
+    assert lr_checks == {"fold_0": Status.WARN, "fold_1": Status.PASS}
+    # One summary across folds comes first: the collapse of fold_0 is a defect, named there.
+    assert report.checks[1].section == "cv"
+    failures = report.get("cv.failures")[0]
+    assert failures.status is Status.FAIL and "data.class_collapse in 1/2 (fold_0)" in failures.message
     assert not report.ok
 
 
@@ -95,3 +109,20 @@ def test_run_warmup_share_of_updates(origin_runs):
     warm = doctor(run_a).get("run.warmup")[0]
     assert warm.status is Status.WARN and warm.evidence["total_updates"] == 20
     assert doctor(run_b).get("run.warmup")[0].status is Status.PASS  # warmup 0
+
+
+def test_class_collapse_fails_only_when_collapsed():
+    from relx.diagnose import DoctorReport
+    from relx.diagnose._run import check_prediction_distribution
+
+    def rows(n_pos_pred):
+        # 100 pairs, 14 gold relations; the model predicts n_pos_pred of them, NOT elsewhere.
+        return [{"gold": "Association" if i < 14 else "NOT", "pred": "Association" if i < n_pos_pred else "NOT"}
+                for i in range(100)]
+
+    for n_pred, expected in ((14, Status.PASS), (7, Status.WARN), (3, Status.FAIL)):
+        rep = DoctorReport(path="x", kind="relx_run")
+        check_prediction_distribution(rows(n_pred), rep, source="test", class_weights_on=True)
+        check = rep.get("data.class_collapse")[0]
+        assert check.status is expected, (n_pred, check.message)
+        assert "class_weights" not in check.fix  # already on: not advised again

@@ -71,14 +71,16 @@ def doctor_cli(
     Exits 1 when any check fails, so it can gate CI.
     """
     from relx._io import atomic_write_text
-    from relx.cli._app import console
+    from relx.cli._app import console, err_console
     from relx.diagnose import doctor
 
     _quiet_transformers()
-    report = doctor(
-        path, base_model=base_model, data=data, config=config, allow_pickle=allow_pickle,
-        build_model=not no_model,
-    )
+    # A spinner on stderr (terminals only): model checks load the checkpoint, per fold.
+    with err_console.status(f"examining {path} ...") as status:
+        report = doctor(
+            path, base_model=base_model, data=data, config=config, allow_pickle=allow_pickle,
+            build_model=not no_model, progress=lambda line: status.update(f"examining {path}: {line}"),
+        )
     if md is not None:
         atomic_write_text(md, report.to_markdown())
     if as_json:
@@ -94,20 +96,37 @@ def _print_diff(result) -> None:
 
     from relx.cli._app import console
 
+    if result.headline:
+        console.print(f"[bold red]{escape(result.headline)}[/]")
     console.print(f"[bold]relx diff[/] A={result.run_a}  B={result.run_b}")
+    if result.per_fold:
+        table = Table(title="Per fold")
+        for col in ("fold", "F1 A", "F1 B", "B−A", "same docs"):
+            table.add_column(col)
+        for row in result.per_fold:
+            cells = [row["fold"]] + ["—" if row[k] is None else f"{row[k]:{'+.4f' if k == 'delta' else '.4f'}}"
+                                     for k in ("f1_a", "f1_b", "delta")]
+            cells.append({True: "[green]yes[/]", False: "[red]NO[/]", None: "?"}[row["same_documents"]])
+            table.add_row(*cells)
+        console.print(table)
     comp = result.comparability
     if comp:
         table = Table(title="Comparability", show_lines=False)
-        for col in ("check", "same?", "detail"):
-            table.add_column(col)
+        table.add_column("check", ratio=2, overflow="fold")
+        table.add_column("same?", no_wrap=True)
+        table.add_column("detail", ratio=5, overflow="fold")
         for item in comp:
             same = item["same"]
             mark = "[green]yes[/]" if same is True else "[red]NO[/]" if same is False else "[dim]?[/]"
             table.add_row(item["what"], mark, escape(item["detail"]))
         console.print(table)
     table = Table(title="Differences, ranked by likely impact")
-    for col in ("#", "setting", "A", "B", "impact", "why"):
-        table.add_column(col, overflow="fold")
+    table.add_column("#", no_wrap=True)
+    table.add_column("setting", ratio=2, overflow="fold")
+    table.add_column("A", ratio=1, overflow="fold")
+    table.add_column("B", ratio=1, overflow="fold")
+    table.add_column("impact", no_wrap=True)
+    table.add_column("why", ratio=4, overflow="fold")
     colors = {"HIGH": "bold red", "MEDIUM": "yellow", "LOW": "dim"}
     for i, item in enumerate(result.differences, 1):
         table.add_row(str(i), escape(item.name), escape(item.a_text), escape(item.b_text),
@@ -115,8 +134,9 @@ def _print_diff(result) -> None:
     console.print(table)
     if result.results:
         table = Table(title="Results")
-        for col in ("", "A", "B"):
-            table.add_column(col)
+        table.add_column("", overflow="fold")
+        for col in ("A", "B"):
+            table.add_column(col, no_wrap=True)  # "0.8400 [0.812, 0.871]" stays on one line
         for row in result.results_rows():
             table.add_row(*(escape(c) for c in row))
         console.print(table)

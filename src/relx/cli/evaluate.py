@@ -144,6 +144,11 @@ def eval_cli(
     ),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Batch size (with --data)."),
     device: str = typer.Option(None, "--device", help="Device (with --data), e.g. cpu, cuda:0."),
+    gold: Path = typer.Option(
+        None, "--gold", exists=True, dir_okay=False,
+        help="Gold corpus (PubTator/BioC/LitCoin): score TARGET, a PubTator/BioC prediction file, "
+        "against it by the BioRED document protocol (the BioRED/BC8 evaluation).",
+    ),
     compare: Path = typer.Option(
         None, "--compare", exists=True,
         help="Another run directory or predictions file on the same pairs: paired bootstrap "
@@ -169,6 +174,9 @@ def eval_cli(
     from relx.cli._app import console
     from relx.evaluate import EVAL_FILE, evaluate
 
+    if gold is not None:
+        _eval_corpus_file(target, gold, out=out, json_out=json_out)
+        return
     if out is None:
         out = target / EVAL_FILE if target.is_dir() else target.with_name(
             f"{target.stem}.{EVAL_FILE}")
@@ -204,6 +212,31 @@ def eval_cli(
         _print_scores(result["scores"], str(target))
     if "comparison" in result:
         _print_comparison(result["comparison"], target, compare)
+    console.print(f"[green]✔[/] wrote {out}", highlight=False)
+
+
+def _eval_corpus_file(target: Path, gold: Path, *, out: Path | None, json_out: bool) -> None:
+    """``relx eval PRED.pubtator --gold GOLD.pubtator``: the document protocol, four settings."""
+    from rich.table import Table
+
+    from relx._io import atomic_write_json
+    from relx.cli._app import console
+    from relx.evaluate import EVAL_FILE, score_corpus_predictions
+
+    result = score_corpus_predictions(target, gold)
+    out = out or target.with_name(f"{target.stem}.{EVAL_FILE}")
+    atomic_write_json(out, result)
+    if json_out:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    table = Table(title=f"BioRED document protocol: {target.name} vs {gold.name} "
+                  f"({result['n_documents']} documents)")
+    for col in ("setting", "P", "R", "F1", "TP", "FP", "FN"):
+        table.add_column(col)
+    for name, m in result["settings"].items():
+        table.add_row(name, f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}",
+                      str(m["tp"]), str(m["fp"]), str(m["fn"]))
+    console.print(table)
     console.print(f"[green]✔[/] wrote {out}", highlight=False)
 
 
@@ -466,10 +499,13 @@ def report_cli(
 
     Example: relx report runs/cv0 --out runs/cv0/report
     """
-    from relx.cli._app import console
+    from relx.cli._app import console, err_console
     from relx.evaluate import write_report
 
-    with warnings.catch_warnings(record=True) as caught:
+    # A spinner on stderr (terminals only): bootstrap CIs, plots and doctor take seconds.
+    with warnings.catch_warnings(record=True) as caught, err_console.status(
+        f"writing the report of {target} (scores, {bootstrap} bootstrap resamples, plots, doctor)..."
+    ):
         warnings.simplefilter("always", RelxWarning)
         written = write_report(target, out, n_bootstrap=bootstrap, seed=seed)
     _print_warnings(caught)

@@ -11,8 +11,10 @@ Layout (tab-separated, documents separated by a blank line, CRLF tolerated)::
     PMID  start  end  mention  EntityType  ConceptIDs      (composite "a,b,c"; "-" = none)
     PMID  RelationType  ConceptID1  ConceptID2  Novel|No [score]
 
-The optional sixth relation column is relx's own: the probability of a predicted relation
-(``relx predict``); gold files never have it.
+The optional sixth relation column is relx's own: the probability of a predicted relation.
+The reader accepts it; the writer puts scores in a sidecar file (``PATH.scores.tsv``) by
+default, because other PubTator readers (``bioc.pubtator``) take any line of 6+ columns for
+an annotation; ``write_pubtator(..., scores="column")`` writes the column on request.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from relx.data._validate import check_document
 from relx._text import read_utf8
 from relx.errors import DataError
 
-__all__ = ["read_pubtator", "parse_pubtator", "write_pubtator", "format_pubtator"]
+__all__ = ["read_pubtator", "parse_pubtator", "write_pubtator", "format_pubtator", "format_scores",
+           "SCORES_SUFFIX"]
 
 _NOVEL = {"Novel": True, "No": False, "": None, NO_CONCEPT: None}
 
@@ -186,18 +189,47 @@ def read_pubtator(
     """
     p = Path(path)
     text = read_utf8(p, what="a PubTator text file")
-    return parse_pubtator(text, path=str(p), log=log)
+    docs = parse_pubtator(text, path=str(p), log=log)
+    sidecar = Path(str(p) + SCORES_SUFFIX)
+    if sidecar.is_file():
+        _attach_scores(docs, sidecar)
+    return docs
+
+
+def _attach_scores(docs: list[Document], sidecar: Path) -> None:
+    """Put the sidecar's scores back on the relations they belong to."""
+    import dataclasses
+
+    scores: dict[tuple[str, str, str, str], float] = {}
+    for line in sidecar.read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        if len(cols) == 5:
+            try:
+                scores[(cols[0], cols[1], cols[2], cols[3])] = float(cols[4])
+            except ValueError:
+                continue
+    for doc in docs:
+        doc.relations[:] = [
+            dataclasses.replace(r, score=scores[key]) if r.score is None and
+            (key := (doc.doc_id, r.relation_type, r.concept_a, r.concept_b)) in scores else r
+            for r in doc.relations
+        ]
 
 
 def _format_score(score: float) -> str:
     return repr(float(score))
 
 
-def format_pubtator(documents: Iterable[Document]) -> str:
+#: Suffix of the scores sidecar next to a PubTator file: ``PMID type id1 id2 score`` per line.
+SCORES_SUFFIX = ".scores.tsv"
+
+
+def format_pubtator(documents: Iterable[Document], *, score_column: bool = False) -> str:
     """Serialize documents as PubTator text (``\\n`` line endings, blank line after each).
 
-    A relation's novelty is written ``Novel``/``No`` (``-`` when unknown but a score
-    follows); its ``score`` becomes a sixth column only when set.
+    A relation's novelty is written ``Novel``/``No``. With ``score_column`` a set ``score``
+    becomes a sixth column (novelty ``-`` when unknown); without it (the default) relation
+    lines keep the 4-5 columns every PubTator reader expects.
     """
     out: list[str] = []
     for doc in documents:
@@ -210,7 +242,7 @@ def format_pubtator(documents: Iterable[Document]) -> str:
         for r in doc.relations:
             cols = [pid, r.relation_type, r.concept_a, r.concept_b]
             novel = "" if r.novel is None else ("Novel" if r.novel else "No")
-            if r.score is not None:
+            if score_column and r.score is not None:
                 cols += [novel or NO_CONCEPT, _format_score(r.score)]
             elif novel:
                 cols.append(novel)
@@ -219,7 +251,38 @@ def format_pubtator(documents: Iterable[Document]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def write_pubtator(path: str | os.PathLike[str], documents: Iterable[Document]) -> None:
-    """Write documents to ``path`` as PubTator, atomically (nothing half-written on a crash)."""
+def format_scores(documents: Iterable[Document]) -> str:
+    """The scores sidecar: ``PMID  type  id1  id2  score`` for every scored relation."""
+    rows = [f"{d.doc_id}\t{r.relation_type}\t{r.concept_a}\t{r.concept_b}\t{_format_score(r.score)}"
+            for d in documents for r in d.relations if r.score is not None]
+    return "".join(row + "\n" for row in rows)
+
+
+def write_pubtator(path: str | os.PathLike[str], documents: Iterable[Document], *,
+                   scores: str = "sidecar") -> Path | None:
+    """Write documents to ``path`` as PubTator, atomically (nothing half-written on a crash).
+
+    Args:
+        path: Output file.
+        documents: Documents (relations may carry a ``score``).
+        scores: ``sidecar`` (default): scores go to ``PATH.scores.tsv`` when any relation has
+            one; ``column``: a sixth relation column (relx's reader reads it, others do not);
+            ``none``: dropped.
+
+    Returns:
+        The sidecar path when one was written, else None.
+    """
+    if scores not in ("sidecar", "column", "none"):
+        raise ValueError(f"scores must be 'sidecar', 'column' or 'none'; got {scores!r}")
+    docs = list(documents)
     with atomic_open(path) as handle:
-        handle.write(format_pubtator(documents))
+        handle.write(format_pubtator(docs, score_column=scores == "column"))
+    if scores != "sidecar":
+        return None
+    table = format_scores(docs)
+    if not table:
+        return None
+    sidecar = Path(str(path) + SCORES_SUFFIX)
+    with atomic_open(sidecar) as handle:
+        handle.write(table)
+    return sidecar

@@ -20,6 +20,13 @@ Check ids (stable; ``--json`` reports them, CI can filter on them):
 - run: ``run.status``, ``run.config``, ``run.lr_method``, ``run.effective_batch``,
   ``run.warmup``, ``run.prompt``, ``run.loss_curve``, ``run.val_peak``, ``run.best_rule``, ``run.best_reload``,
   ``run.cv``
+- cv (a CV directory, before the per-fold checks): ``cv.f1`` (mean ± sd across folds),
+  ``cv.failures`` (per check id, in how many folds it failed), ``cv.warnings``
+
+Calibration: tests/diagnose/test_doctor_run_zoo.py trains healthy runs with relx's own loop
+(quickstart recipe, full and LoRA) that must pass, and derives broken ones that must fail the
+check naming their cause. A setting outside its usual range is a warning; failures are kept
+for defects (did not learn, checkpoint does not restore, collapsed, broken head/tokenizer).
 
 Error codes: E701 not a directory, E702 unreadable config, E703 config not found, E704 not a
 run directory (diff).

@@ -326,7 +326,18 @@ def _check_adapter(inv: Inventory, ctx: CheckpointContext, rep: DoctorReport) ->
     mts = cfg.get("modules_to_save") or []
     head = inv.head_weight()
     head_names = {"score", "classifier", "head", "relx_head"}
-    if cfg:
+    if cfg and inv.relx_meta is not None:
+        # relx saves its head in head.safetensors beside the adapter, never through peft's
+        # modules_to_save: judging the adapter config alone would contradict relx's own saving.
+        has_head = (inv.path / "head.safetensors").is_file() or head is not None
+        rep.add(
+            "adapter.modules_to_save", sec, Status.PASS if has_head else Status.FAIL,
+            "relx checkpoint: the head is saved in head.safetensors, not through modules_to_save"
+            if has_head else "relx checkpoint without head.safetensors: the trained head is missing",
+            evidence={"modules_to_save": mts, "head_file": has_head},
+            fix="" if has_head else "re-save the model with RelationClassifier.save",
+        )
+    elif cfg:
         if any(m in head_names for m in mts) or head is not None:
             rep.add(
                 "adapter.modules_to_save", sec, Status.PASS,

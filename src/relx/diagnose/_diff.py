@@ -34,7 +34,7 @@ IMPACT_SCORE = {"HIGH": 300, "MEDIUM": 200, "LOW": 100}
 
 #: Config keys that differ between any two runs without affecting results.
 _NOISE_SUFFIXES = ("out", "output_dir", "run_name", "notes", "logging_dir", "tracking.tensorboard",
-                   "tracking.mlflow", "eval_batch_size", "created", "fold")
+                   "tracking.mlflow", "eval_batch_size", "created", "fold", "cv.folds")
 
 
 @dataclass
@@ -94,6 +94,10 @@ class RunDiff:
     derived: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: The one line to read first (e.g. the runs are not comparable); empty when none.
+    headline: str = ""
+    #: CV directories: one row per fold present in both (fold, F1 A, F1 B, same documents).
+    per_fold: list[dict[str, Any]] = field(default_factory=list)
 
     def item(self, name: str) -> DiffItem | None:
         """The difference named ``name``, if any."""
@@ -117,14 +121,24 @@ class RunDiff:
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
         return {
-            "run_a": self.run_a, "run_b": self.run_b, "comparability": self.comparability,
+            "run_a": self.run_a, "run_b": self.run_b, "headline": self.headline, "per_fold": self.per_fold,
+            "comparability": self.comparability,
             "differences": [d.to_json() for d in self.differences], "derived": self.derived,
             "results": self.results, "notes": self.notes,
         }
 
     def to_markdown(self) -> str:
         """The diff as a Markdown report (the origin document's tables, generated)."""
-        out = [f"# relx diff", "", f"- **A**: `{self.run_a}`", f"- **B**: `{self.run_b}`", ""]
+        out = ["# relx diff", ""]
+        if self.headline:
+            out += [f"**{self.headline}**", ""]
+        out += [f"- **A**: `{self.run_a}`", f"- **B**: `{self.run_b}`", ""]
+        if self.per_fold:
+            out += ["## Per fold", "", "| fold | F1 A | F1 B | B−A | same validation docs |", "|---|---|---|---|---|"]
+            for row in self.per_fold:
+                out.append(f"| {row['fold']} | {_f(row['f1_a'])} | {_f(row['f1_b'])} | {_f(row['delta'], '+.4f')} | "
+                           f"{ {True: 'yes', False: '**NO**', None: '?'}[row['same_documents']] } |")
+            out.append("")
         if self.comparability:
             out += ["## Comparability", "", "| check | same? | detail |", "|---|---|---|"]
             for c in self.comparability:
@@ -150,6 +164,10 @@ class RunDiff:
         return "\n".join(out) + "\n"
 
 
+def _f(value: float | None, spec: str = ".4f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
 def _metric_cell(res: dict[str, Any], metric: str) -> str:
     if metric not in res:
         return "—"
@@ -161,7 +179,7 @@ def _facts(path: Path) -> RunFacts:
     if path.is_dir():
         if (path / rundir.CV_FILE).is_file() and not (path / rundir.CONFIG_FILE).is_file():
             raise RunDirError(
-                f"{path}: a CV directory; expected one run directory (a fold) per side",
+                f"{path}: a CV directory; expected two CV directories or two run directories",
                 code="E704", hint=f"relx diff {path / rundir.fold_dir_name(0)} OTHER/{rundir.fold_dir_name(0)}",
             )
         if not any((path / f).is_file() for f in (rundir.CONFIG_FILE, "config.yaml", "config.json",
@@ -339,7 +357,7 @@ def _truncation(facts: RunFacts, data: Path | None) -> dict[str, Any]:
     tok = _tokenizer_for(facts)
     if not files or tok is None:
         return {}
-    from relx.data._example import PairExample
+    from relx.data import PairExample
     from relx.diagnose._truncation import measure_truncation
 
     examples = []
@@ -522,6 +540,8 @@ def diff_runs(run_a: str | Path, run_b: str | Path, *, data: str | Path | None =
         RunDirError: a path is neither a run directory nor a config file.
     """
     pa_path, pb_path = Path(run_a), Path(run_b)
+    if _is_cv_dir(pa_path) and _is_cv_dir(pb_path):
+        return _diff_cv(pa_path, pb_path, Path(data) if data else None)
     fa, fb = _facts(pa_path), _facts(pb_path)
     result = RunDiff(run_a=str(pa_path), run_b=str(pb_path))
     data_path = Path(data) if data else None
@@ -565,8 +585,113 @@ def diff_runs(run_a: str | Path, run_b: str | Path, *, data: str | Path | None =
         item = _rescore(side, facts, preds)
         if item is not None:
             result.comparability.append(item)
-    else:
-        missing = [s for s, p in (("A", pa), ("B", pb)) if p is None]
+    missing = [s for s, p in (("A", pa), ("B", pb)) if p is None]
+    if missing:
         result.notes.append(f"no validation predictions for run {' and '.join(missing)}: results not compared "
                             "(relx eval CHECKPOINT --data SPLIT writes them)")
+    _rank_data_first(result, fa, fb)
     return result
+
+
+def _data_files(facts: RunFacts, role: str) -> list[str] | None:
+    """The split files a run trained (``train``) or validated (``val``) on, as recorded."""
+    info = facts.data_info
+    value = info.get("val_split" if role == "val" else "train_splits") if info else None
+    if value is None:
+        value = facts.get("val_data" if role == "val" else "train_data")
+    if value is None:
+        return None
+    return sorted(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
+def _content_keys(facts: RunFacts, files: list[str]) -> list[str]:
+    """What the files hold (sha256 of each, where readable), so that two copies of the same
+    splits in different folders are the same data."""
+    import hashlib
+
+    base = facts.path if facts.path.is_dir() else facts.path.parent
+    keys = []
+    for name in files:
+        path = Path(name) if Path(name).is_absolute() else base / name
+        try:
+            keys.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            keys.append(name)
+    return sorted(keys)
+
+
+def _is_cv_dir(path: Path) -> bool:
+    return path.is_dir() and (path / rundir.CV_FILE).is_file() and not (path / rundir.CONFIG_FILE).is_file()
+
+
+def _fold_dirs(path: Path) -> dict[str, Path]:
+    return {p.name: p for p in path.glob("fold_*") if p.is_dir() and (p / rundir.CONFIG_FILE).is_file()}
+
+
+def _diff_cv(a: Path, b: Path, data: Path | None) -> RunDiff:
+    """Two CV directories: settings from one fold pair, results pooled over the folds both
+    have, and one row per fold (a fold pair validated on different documents is flagged)."""
+    fa_dirs, fb_dirs = _fold_dirs(a), _fold_dirs(b)
+    common = sorted(set(fa_dirs) & set(fb_dirs), key=lambda n: int(n.split("_")[-1]) if n.split("_")[-1].isdigit() else 0)
+    if not common:
+        raise RunDirError(f"{a} and {b}: expected two CV directories with the same fold_k run directories; "
+                          f"got folds {sorted(fa_dirs)} vs {sorted(fb_dirs)}", code="E704",
+                          hint=f"relx cv CONFIG --out DIR writes {rundir.fold_dir_name(0)} ... "
+                          f"{rundir.fold_dir_name(4)}; or diff one fold each: relx diff A/{rundir.fold_dir_name(0)} "
+                          f"B/{rundir.fold_dir_name(0)}")
+    first = diff_runs(fa_dirs[common[0]], fb_dirs[common[0]], data=data)
+    result = RunDiff(run_a=str(a), run_b=str(b), differences=first.differences, derived=first.derived)
+    pooled_a: list[Any] = []
+    pooled_b: list[Any] = []
+    for name in common:
+        fa, fb = read_run(fa_dirs[name]), read_run(fb_dirs[name])
+        pa, pb = _load_predictions(fa), _load_predictions(fb)
+        row: dict[str, Any] = {"fold": name, "f1_a": None, "f1_b": None, "delta": None, "same_documents": None}
+        if pa is not None and pb is not None:
+            from relx.evaluate import pair_metrics
+
+            row["f1_a"] = float(pair_metrics([p.gold or "NOT" for p in pa], [p.pred for p in pa], warn=False)["f1"])
+            row["f1_b"] = float(pair_metrics([p.gold or "NOT" for p in pb], [p.pred for p in pb], warn=False)["f1"])
+            row["delta"] = row["f1_b"] - row["f1_a"]
+            row["same_documents"] = {p.document_id for p in pa} == {p.document_id for p in pb}
+            pooled_a += pa
+            pooled_b += pb
+        result.per_fold.append(row)
+    if missing := sorted(set(fa_dirs) ^ set(fb_dirs)):
+        result.notes.append(f"folds in only one directory, not compared: {', '.join(missing)}")
+    result.comparability = _comparability(read_run(fa_dirs[common[0]]), read_run(fb_dirs[common[0]]),
+                                          pooled_a or None, pooled_b or None)
+    for c in result.comparability:
+        if c["what"] in ("same validation documents", "same candidate pairs"):
+            c["detail"] = f"pooled over {len(common)} fold(s): " + c["detail"]
+    if pooled_a and pooled_b:
+        result.results = _results(pooled_a, pooled_b, result.notes)
+        result.results["pooled_over"] = common
+    different = [r["fold"] for r in result.per_fold if r["same_documents"] is False]
+    if different:
+        result.headline = (f"NOT COMPARABLE: {len(different)} fold pair(s) validated on different documents "
+                           f"({', '.join(different)}): the two CVs split the corpus differently")
+    return result
+
+
+def _rank_data_first(result: RunDiff, fa: RunFacts, fb: RunFacts) -> None:
+    """Different validation (or training) data is the first thing to say, and outranks every
+    hyperparameter: two runs scored on different documents differ by the data alone."""
+    docs = next((c for c in result.comparability if c["what"] == "same validation documents"), None)
+    items: list[DiffItem] = []
+    if docs is not None and docs["same"] is False:
+        result.headline = (f"NOT COMPARABLE: the runs are validated on different documents ({docs['detail']}); "
+                           "their F1 difference is mostly the data, not the settings below")
+        items.append(DiffItem("validation documents", _data_files(fa, "val") or "—", _data_files(fb, "val") or "—",
+                              "HIGH", f"different validation documents ({docs['detail']}): scores are not "
+                              "comparable; compare runs on the same split (or whole CV directories)",
+                              IMPACT_SCORE["HIGH"] + 1000))
+    ta, tb = _data_files(fa, "train"), _data_files(fb, "train")
+    if ta and tb and ta != tb and _content_keys(fa, ta) != _content_keys(fb, tb):
+        items.append(DiffItem("training data", ta, tb, "HIGH", "trained on different files: a data difference",
+                              IMPACT_SCORE["HIGH"] + 900))
+    if not items:
+        return
+    names = {i.name for i in items}
+    result.differences = items + [d for d in result.differences if d.name not in names and
+                                  d.name not in ("val_data", "train_data")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from relx import rundir
@@ -48,6 +49,7 @@ def doctor(
     allow_pickle: bool = False,
     sample_size: int | None = None,
     build_model: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> DoctorReport:
     """Examine a relx run, a relx checkpoint or a plain HF/PEFT checkpoint directory.
 
@@ -57,14 +59,16 @@ def doctor(
     run when ``path`` is a run directory or ``config`` is given.
 
     Args:
-        path: Run directory, CV directory (its folds are not examined: pass one fold), or
-            checkpoint directory.
+        path: Run directory, CV directory (every fold, with one summary across folds first),
+            or checkpoint directory.
         base_model: Base model directory when the checkpoint does not reference a local one.
         data: A split JSON to measure truncation and the predicted label distribution on.
         config: A relx run config (YAML/JSON) when ``path`` is a bare checkpoint.
         allow_pickle: Read pickled files with ``torch.load(weights_only=True)``.
         sample_size: Examples for the model-based checks (default ``DOCTOR_SAMPLE_SIZE``).
         build_model: Set False to run only the static checks.
+        progress: Called with a short status line before each fold of a CV directory (the
+            CLI shows it as a spinner: model checks take seconds per fold).
 
     Returns:
         The report; ``report.ok`` is False when any check failed.
@@ -93,12 +97,20 @@ def doctor(
         report.add("run.cv", "run", Status.INFO if folds else Status.FAIL,
                    f"CV directory with {len(folds)} fold run(s)", evidence={"folds": [p.name for p in folds]},
                    fix="" if folds else "relx cv CONFIG has not produced any fold yet")
-        for fold in folds:
-            sub = doctor(fold, base_model=base_model, data=data, config=config, allow_pickle=allow_pickle,
-                         sample_size=sample_size, build_model=build_model)
+        subs: dict[str, DoctorReport] = {}
+        for i, fold in enumerate(folds):
+            if progress is not None:
+                progress(f"fold {i + 1}/{len(folds)}: {fold.name}")
+            subs[fold.name] = doctor(fold, base_model=base_model, data=data, config=config,
+                                     allow_pickle=allow_pickle, sample_size=sample_size, build_model=build_model)
+        # The summary across folds first, where a reader looks; then every fold's checklist.
+        from relx.diagnose._cv_summary import summarise_folds
+
+        report.checks.extend(summarise_folds(folds, subs))
+        for name, sub in subs.items():
             for check in sub.checks:
-                check.section = f"{fold.name}/{check.section}"
-                check.evidence = {"fold": fold.name, **check.evidence}
+                check.section = f"{name}/{check.section}"
+                check.evidence = {"fold": name, **check.evidence}
                 report.checks.append(check)
         return report
     if _is_run(root):

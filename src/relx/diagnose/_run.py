@@ -15,16 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from relx import rundir
+from relx.diagnose._curves import loss_trend, validation_learned
 from relx.diagnose._report import DoctorReport, Status
 from relx.diagnose._thresholds import (
+    COLLAPSE_FAIL_POSITIVE_RATIO,
     COLLAPSE_NOT_EXCESS,
     LOSS_FLAT_REL_CHANGE,
     LOSS_STILL_FALLING_REL_DROP,
     LR_RANGE_BY_METHOD,
     MAX_EFFECTIVE_BATCH,
     MIN_SUPPORT_FOR_NEVER_PREDICTED,
-    MIN_UPDATES_PER_EPOCH,
-    RELOAD_F1_ATOL,
+    MIN_TOTAL_UPDATES,
+    RELOAD_F1_ATOL_BY_DTYPE,
+    UNDERPERFORM_F1,
+    dtype_tolerance,
     TRUNCATION_WARN_SHARE,
     WARMUP_MAX_SHARE,
 )
@@ -32,7 +36,7 @@ from relx.errors import ConfigError, RunDirError
 from relx.labels import NOT_LABEL
 
 __all__ = ["RunFacts", "read_run", "read_config_only", "read_config_file", "flatten", "check_run",
-           "FIELD_ALIASES", "lookup"]
+           "FIELD_ALIASES", "lookup", "underperforms"]
 
 #: Canonical field -> dotted-key suffixes that may hold it (first match wins).
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -71,6 +75,9 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "tokenizer": ("model.tokenizer", "tokenizer_name", "tokenizer"),
     "gguf_file": ("model.gguf_file", "gguf_file"),
     "metric_definition": ("evaluate.metric", "metric", "eval_metric"),
+    "class_weights": ("train.class_weights", "class_weights"),
+    "mixed_precision": ("train.mixed_precision", "mixed_precision", "bf16", "fp16"),
+    "dtype": ("model.dtype", "torch_dtype", "dtype"),
 }
 
 
@@ -149,6 +156,7 @@ class RunFacts:
     environment: dict[str, Any] = field(default_factory=dict)
     predictions: Path | None = None
     n_train: int | None = None
+    data_info: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> Any:
         """A canonical field's value (see :data:`FIELD_ALIASES`), or None."""
@@ -193,12 +201,96 @@ class RunFacts:
         return int(batch) * int(self.get("grad_accum") or 1) * self.processes
 
     @property
+    def train_events(self) -> list[dict[str, Any]]:
+        """The ``train`` (optimizer step) events of ``metrics.jsonl``."""
+        return [r for r in self.metrics if r.get("event") == "train"]
+
+    @property
     def updates_per_epoch(self) -> int | None:
-        """Optimizer updates per epoch: ceil(training examples / effective batch)."""
+        """Optimizer updates per epoch, from what the run did where it says so.
+
+        Order: steps logged in the first epoch of ``metrics.jsonl``; ``summary.json``'s total
+        steps over the epochs completed; only then ceil(training examples / effective batch),
+        which overcounts when the run skipped pairs (``train.skip_masked_pairs``).
+        """
+        return self.updates_per_epoch_and_source[0]
+
+    @property
+    def updates_per_epoch_and_source(self) -> tuple[int | None, str]:
+        """:attr:`updates_per_epoch` and where the number comes from."""
+        events = self.train_events
+        if events and any(float(e.get("epoch") or 0) >= 1 - 1e-9 for e in events):
+            first = [e for e in events if float(e.get("epoch") or 0) <= 1 + 1e-9]
+            return len(first), f"{rundir.METRICS_FILE} (steps of epoch 1)"
+        total, epochs = self.summary.get("total_steps"), self.get("epochs")
+        if isinstance(total, int) and isinstance(epochs, int) and epochs > 0:
+            return math.ceil(total / epochs), f"{rundir.SUMMARY_FILE} (total_steps / epochs)"
         eff = self.effective_batch
         if eff is None or self.n_train is None or eff <= 0:
-            return None
-        return math.ceil(self.n_train / eff)
+            return None, ""
+        return math.ceil(self.n_train / eff), "config (training examples / effective batch)"
+
+    @property
+    def trained_examples_per_epoch(self) -> int | None:
+        """Pairs the optimizer actually saw in epoch 1 (fewer than n_train when pairs were skipped)."""
+        events = [e for e in self.train_events if float(e.get("epoch") or 0) <= 1 + 1e-9]
+        counts = [e.get("examples") for e in events]
+        if events and all(isinstance(c, int) for c in counts):
+            return int(sum(counts))  # type: ignore[arg-type]
+        return None
+
+    @property
+    def total_updates(self) -> int | None:
+        """Optimizer updates of the whole run (recorded, else derived)."""
+        total = self.summary.get("total_steps") or self.summary.get("global_step")
+        if isinstance(total, int):
+            return total
+        upe, epochs = self.updates_per_epoch, self.get("epochs")
+        return upe * int(epochs) if upe and isinstance(epochs, (int, float)) else None
+
+    @property
+    def compute_dtype(self) -> str:
+        """``bfloat16``/``float16`` when the run computed in reduced precision, else ``float32``."""
+        mp = str(self.environment.get("mixed_precision") or self.get("mixed_precision") or "").lower()
+        if mp in ("bf16", "true"):
+            return "bfloat16"
+        if mp == "fp16":
+            return "float16"
+        dtype = str(self.checkpoint_dtype or self.get("dtype") or "").lower()
+        return dtype if dtype in ("bfloat16", "float16") else "float32"
+
+    @property
+    def checkpoint_dtype(self) -> str | None:
+        """The dtype the best checkpoint records in ``relx_model.json``."""
+        info = _read_json_if(self.path / rundir.DIR_BEST / "relx_model.json") if self.path.is_dir() else {}
+        value = info.get("dtype")
+        return str(value) if value else None
+
+    @property
+    def class_weights_on(self) -> bool:
+        """True when the loss weighted classes (``train.class_weights`` other than none)."""
+        value = self.get("class_weights")
+        return bool(value) and str(value).lower() not in ("none", "false", "no", "off")
+
+    @property
+    def best_val_f1(self) -> float | None:
+        """The best validation F1 of the run (evaluations, else summary)."""
+        f1s = [f for _, f in val_f1s(self.metrics)]
+        if f1s:
+            return max(f1s)
+        final = self.summary.get("final")
+        value = final.get("f1") if isinstance(final, dict) else None
+        if isinstance(value, (int, float)):
+            return float(value)
+        if self.predictions is not None:
+            # Another tool's run: score its saved predictions under relx's protocol.
+            from relx.evaluate import pair_metrics
+
+            pairs = [(r.get("gold"), r.get("pred")) for r in _read_jsonl(self.predictions)
+                     if r.get("gold") is not None and r.get("pred") is not None]
+            if pairs:
+                return float(pair_metrics([g for g, _ in pairs], [p for _, p in pairs], warn=False)["f1"])
+        return None
 
     @property
     def labels(self) -> list[str] | None:
@@ -283,6 +375,7 @@ def read_run(path: Path) -> RunFacts:
     facts.run_info = _read_json_if(path / rundir.RUN_FILE)
     facts.environment = _read_json_if(path / rundir.ENV_FILE)
     facts.checkpoint_meta = _read_json_if(path / rundir.DIR_BEST / rundir.CHECKPOINT_META_FILE)
+    facts.data_info = _read_json_if(path / rundir.DATA_FILE)
     if (path / rundir.VAL_PREDICTIONS_FILE).is_file():
         facts.predictions = path / rundir.VAL_PREDICTIONS_FILE
     for source in (facts.summary, facts.run_info):
@@ -332,16 +425,7 @@ def train_losses(metrics: list[dict[str, Any]]) -> list[float]:
 
 def val_f1s(metrics: list[dict[str, Any]]) -> list[tuple[Any, float]]:
     """``(epoch or step, f1)`` of every evaluation record."""
-    out = []
-    for rec in metrics:
-        for key in _F1_KEYS:
-            value = rec.get(key)
-            if isinstance(value, dict):
-                value = value.get("f1")
-            if isinstance(value, (int, float)):
-                out.append((rec.get("epoch", rec.get("step")), float(value)))
-                break
-    return out
+    return [(rec.get("epoch", rec.get("step")), f1) for rec, f1 in _eval_records(metrics)]
 
 
 def lr_verdict(method: str, lr: float | None) -> tuple[str, str]:
@@ -377,43 +461,8 @@ def check_run(facts: RunFacts, rep: DoctorReport) -> None:
         rep.add("run.config", sec, Status.FAIL, f"no {rundir.CONFIG_FILE} in the run directory",
                 fix="the run is from another tool or was never started; pass --config")
         return
-    method, lr = facts.method, facts.learning_rate
-    verdict, reason = lr_verdict(method, lr)
-    low, high = LR_RANGE_BY_METHOD.get(method, LR_RANGE_BY_METHOD["full"])
-    ev = {"method": method, "learning_rate": lr, "usual_range": [low, high]}
-    if verdict == "ok":
-        rep.add("run.lr_method", sec, Status.PASS, reason, evidence=ev)
-    elif verdict == "unknown":
-        rep.add("run.lr_method", sec, Status.SKIP, reason, evidence=ev)
-    else:
-        # Three times outside the usual range is the origin's case (3e-5 for LoRA): a fail.
-        factor = (low / lr) if verdict == "too_low" else (lr / high)
-        rep.add(
-            "run.lr_method", sec, Status.FAIL if factor >= 3 else Status.WARN, reason, evidence=ev,
-            fix=f"use lr in {low:g}..{high:g} for {method} (relx default: "
-            f"{'2e-4' if method != 'full' else '3e-5'})",
-        )
-    eff, upe = facts.effective_batch, facts.updates_per_epoch
-    ev = {"batch_size": facts.get("batch_size"), "grad_accum": facts.get("grad_accum"),
-          "processes": facts.processes, "effective_batch": eff, "n_train": facts.n_train,
-          "updates_per_epoch": upe, "epochs": facts.get("epochs")}
-    if eff is None:
-        rep.add("run.effective_batch", sec, Status.SKIP, "batch size not in the config", evidence=ev)
-    else:
-        msg = (f"effective batch {eff} = {facts.get('batch_size')} x {facts.get('grad_accum') or 1} accum x "
-               f"{facts.processes} process(es)")
-        if upe is not None:
-            msg += f"; {upe} updates per epoch on {facts.n_train} examples"
-        problems = []
-        if eff > MAX_EFFECTIVE_BATCH:
-            problems.append(f"above {MAX_EFFECTIVE_BATCH}")
-        if upe is not None and upe < MIN_UPDATES_PER_EPOCH:
-            problems.append(f"fewer than {MIN_UPDATES_PER_EPOCH} updates per epoch")
-        if problems:
-            rep.add("run.effective_batch", sec, Status.WARN, msg + " (" + "; ".join(problems) + ")",
-                    evidence=ev, fix="lower batch x accumulation (8-32 for LoRA classifiers) or raise the lr with it")
-        else:
-            rep.add("run.effective_batch", sec, Status.PASS, msg, evidence=ev)
+    _check_lr(facts, rep)
+    _check_effective_batch(facts, rep)
     _check_warmup(facts, rep)
     _check_prompt(facts, rep)
     _check_curves(facts, rep)
@@ -421,50 +470,159 @@ def check_run(facts: RunFacts, rep: DoctorReport) -> None:
     _check_best_reload(facts, rep)
     _check_recorded_truncation(facts, rep)
     if facts.predictions is not None:
-        check_prediction_distribution(_read_jsonl(facts.predictions), rep, source=str(facts.predictions))
+        check_prediction_distribution(_read_jsonl(facts.predictions), rep, source=str(facts.predictions),
+                                      class_weights_on=facts.class_weights_on)
+
+
+def underperforms(facts: RunFacts) -> tuple[bool, str]:
+    """Whether the run scored low enough that a suspicious setting is worth naming as the cause."""
+    best = facts.best_val_f1
+    if best is None:
+        return False, "no validation F1 recorded"
+    if best < UNDERPERFORM_F1:
+        return True, f"best validation F1 {best:.3f} < {UNDERPERFORM_F1}"
+    return False, f"best validation F1 {best:.3f}"
+
+
+def _check_lr(facts: RunFacts, rep: DoctorReport) -> None:
+    """lr vs the method's usual range: a warning (a setting, not a defect), named as the
+    likely cause when the run also underperforms."""
+    sec = "run"
+    method, lr = facts.method, facts.learning_rate
+    verdict, reason = lr_verdict(method, lr)
+    low, high = LR_RANGE_BY_METHOD.get(method, LR_RANGE_BY_METHOD["full"])
+    low_score, why = underperforms(facts)
+    ev = {"method": method, "learning_rate": lr, "usual_range": [low, high], "underperforms": low_score,
+          "performance": why}
+    if verdict == "ok":
+        rep.add("run.lr_method", sec, Status.PASS, reason, evidence=ev)
+    elif verdict == "unknown":
+        rep.add("run.lr_method", sec, Status.SKIP, reason, evidence=ev)
+    else:
+        msg = reason + (f"; likely cause of the low score ({why})" if low_score else "")
+        rep.add(
+            "run.lr_method", sec, Status.WARN, msg, evidence=ev,
+            fix=f"use lr in {low:g}..{high:g} for {method} fine-tuning (relx default: "
+            f"{'2e-4' if method != 'full' else '3e-5'})",
+        )
+
+
+def _check_effective_batch(facts: RunFacts, rep: DoctorReport) -> None:
+    """Effective batch and the updates the run really made (from its own records)."""
+    sec = "run"
+    eff = facts.effective_batch
+    upe, source = facts.updates_per_epoch_and_source
+    seen = facts.trained_examples_per_epoch
+    total = facts.total_updates
+    ev = {"batch_size": facts.get("batch_size"), "grad_accum": facts.get("grad_accum"),
+          "processes": facts.processes, "effective_batch": eff, "n_train": facts.n_train,
+          "trained_examples_per_epoch": seen, "updates_per_epoch": upe, "updates_source": source,
+          "total_updates": total, "epochs": facts.get("epochs"), "method": facts.method}
+    if eff is None:
+        rep.add("run.effective_batch", sec, Status.SKIP, "batch size not in the config", evidence=ev)
+        return
+    msg = (f"effective batch {eff} = {facts.get('batch_size')} x {facts.get('grad_accum') or 1} accum x "
+           f"{facts.processes} process(es)")
+    if upe is not None:
+        on = seen if seen is not None else facts.n_train
+        skipped = f" of {facts.n_train}" if seen is not None and facts.n_train and seen < facts.n_train else ""
+        msg += f"; {upe} updates per epoch on {on}{skipped} training pairs"
+        if total:
+            msg += f", {total} in all"
+    problems = []
+    if eff > MAX_EFFECTIVE_BATCH:
+        problems.append(f"above {MAX_EFFECTIVE_BATCH}")
+    if total is not None and total < MIN_TOTAL_UPDATES:
+        problems.append(f"fewer than {MIN_TOTAL_UPDATES} updates in all")
+    if problems:
+        usual = "8-32 for LoRA classifiers" if facts.method != "full" else "16-32 for full fine-tuning"
+        rep.add("run.effective_batch", sec, Status.WARN, msg + " (" + "; ".join(problems) + ")",
+                evidence=ev, fix=f"lower batch x accumulation ({usual}), train more epochs, or raise the lr with it")
+    else:
+        rep.add("run.effective_batch", sec, Status.PASS, msg, evidence=ev)
+
+
+def _eval_point(rec: dict[str, Any]) -> str:
+    """``epoch 2.00 (step 62)``: evaluations named in one unit, with the step beside it."""
+    epoch, step = rec.get("epoch"), rec.get("step")
+    if isinstance(epoch, (int, float)) and isinstance(step, int):
+        return f"epoch {epoch:.2f} (step {step})"
+    if isinstance(epoch, (int, float)):
+        return f"epoch {epoch:g}"
+    return f"step {step}" if step is not None else "?"
+
+
+def _eval_records(metrics: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+    out = []
+    for rec in metrics:
+        if rec.get("event") == "final":
+            continue
+        for key in _F1_KEYS:
+            value = rec.get(key)
+            if isinstance(value, dict):
+                value = value.get("f1")
+            if isinstance(value, (int, float)):
+                out.append((rec, float(value)))
+                break
+    return out
 
 
 def _check_curves(facts: RunFacts, rep: DoctorReport) -> None:
+    """Loss trend (smoothed windows) judged together with validation F1."""
     sec = "run"
     losses = train_losses(facts.metrics)
-    if len(losses) < 4:
+    evals = _eval_records(facts.metrics)
+    learned, learned_why = validation_learned([f for _, f in evals])
+    trend = loss_trend(losses)
+    if trend is None:
         rep.add("run.loss_curve", sec, Status.SKIP, f"{len(losses)} training-loss records in "
-                f"{rundir.METRICS_FILE}; need at least 4")
+                f"{rundir.METRICS_FILE}; too few for two smoothed windows")
     else:
-        quarter = max(1, len(losses) // 4)
-        first, last_q, prev_q = losses[0], losses[-quarter:], losses[-2 * quarter:-quarter]
-        end, before = sum(last_q) / len(last_q), sum(prev_q) / max(1, len(prev_q))
-        rel_end = (before - end) / before if before else 0.0
-        total_drop = (first - end) / first if first else 0.0
-        ev = {"first": first, "last_quarter_mean": end, "previous_quarter_mean": before,
-              "relative_drop_last_quarter": rel_end, "relative_drop_total": total_drop, "records": len(losses)}
-        if total_drop < LOSS_FLAT_REL_CHANGE:
+        ev = {**trend.to_json(), "validation_learned": learned, "validation": learned_why}
+        moved = f"{trend.start:.4g} -> {trend.end:.4g} ({-trend.total_drop:+.1%}, medians of {trend.window}-step windows)"
+        if learned is False:
             rep.add("run.loss_curve", sec, Status.FAIL,
-                    f"training loss flat: {first:.4g} -> {end:.4g} ({total_drop:+.1%}): the model did not learn",
-                    evidence=ev, fix="raise the lr (LoRA: 1e-4..5e-4), check that the trainable parameters get gradients")
-        elif rel_end > LOSS_STILL_FALLING_REL_DROP:
-            rep.add("run.loss_curve", sec, Status.WARN,
-                    f"training loss still falling at the end: {before:.4g} -> {end:.4g} over the last quarter "
-                    f"({rel_end:.1%})", evidence=ev, fix="train more epochs or raise the lr")
+                    f"{learned_why} (training loss {moved}): the model did not learn the task",
+                    evidence=ev, fix="check the lr for the method (LoRA: 1e-4..5e-4), that the trainable "
+                    "parameters get gradients, and that the backbone is pretrained")
+        elif trend.total_drop >= LOSS_FLAT_REL_CHANGE:
+            if trend.end_drop > LOSS_STILL_FALLING_REL_DROP:
+                rep.add("run.loss_curve", sec, Status.WARN,
+                        f"training loss still falling at the end: {trend.before_end:.4g} -> {trend.end:.4g} over the "
+                        f"last window ({trend.end_drop:.1%}); overall {moved}", evidence=ev,
+                        fix="train more epochs (or a higher lr) if validation F1 also still rises")
+            else:
+                rep.add("run.loss_curve", sec, Status.PASS, f"training loss fell {moved}", evidence=ev)
         else:
-            rep.add("run.loss_curve", sec, Status.PASS,
-                    f"training loss {first:.4g} -> {end:.4g} ({total_drop:.0%} drop), levelled off",
-                    evidence=ev)
-    f1s = val_f1s(facts.metrics)
-    if not f1s:
+            shape = "rose" if trend.total_drop < -LOSS_FLAT_REL_CHANGE else "stayed flat"
+            if learned:
+                rep.add("run.loss_curve", sec, Status.WARN,
+                        f"training loss {shape} {moved}, but {learned_why}: the model learned; the loss is "
+                        "noisy (class weights or a small batch make single steps spike)", evidence=ev,
+                        fix="nothing needed if validation F1 is as expected; a lower lr smooths the loss")
+            else:
+                rep.add("run.loss_curve", sec, Status.FAIL,
+                        f"training loss {shape} {moved} and no validation F1 shows learning: the model did "
+                        "not learn", evidence=ev, fix="raise the lr (LoRA: 1e-4..5e-4), check that the "
+                        "trainable parameters get gradients; evaluate with relx eval CHECKPOINT --data VAL")
+    if not evals:
         rep.add("run.val_peak", sec, Status.SKIP, "no validation F1 records")
         return
-    best_i = max(range(len(f1s)), key=lambda i: f1s[i][1])
-    at, best = f1s[best_i]
-    last_at, last = f1s[-1]
-    ev = {"curve": [[a, f] for a, f in f1s], "best_at": at, "best": best, "last": last}
-    if best_i == len(f1s) - 1 and len(f1s) > 1:
+    f1s = [f for _, f in evals]
+    best_i = max(range(len(f1s)), key=lambda i: f1s[i])
+    best_rec, best = evals[best_i]
+    last_rec, last = evals[-1]
+    at = best_rec.get("epoch", best_rec.get("step"))
+    ev = {"curve": [[r.get("epoch"), r.get("step"), f] for r, f in evals], "best_at": at,
+          "best_step": best_rec.get("step"), "best": best, "last": last}
+    if best_i == len(f1s) - 1 and len(f1s) > 1 and best - f1s[-2] > 0.01:
         rep.add("run.val_peak", sec, Status.WARN,
-                f"validation F1 peaks at the last evaluation ({at}: {best:.4f}): still improving",
-                evidence=ev, fix="train longer")
+                f"validation F1 peaks at the last evaluation, {_eval_point(best_rec)}: {best:.4f} "
+                f"(previous {f1s[-2]:.4f}): still improving", evidence=ev, fix="train longer")
     else:
         rep.add("run.val_peak", sec, Status.PASS,
-                f"validation F1 peaks at {at} ({best:.4f}); last {last_at}: {last:.4f}", evidence=ev)
+                f"validation F1 peaks at {_eval_point(best_rec)}: {best:.4f}; last, {_eval_point(last_rec)}: "
+                f"{last:.4f}", evidence=ev)
 
 
 #: Metrics that must not select a relation-extraction checkpoint, with the reason.
@@ -501,7 +659,8 @@ def _check_best_rule(facts: RunFacts, rep: DoctorReport) -> None:
         rep.add("run.best_rule", sec, Status.PASS, f"best checkpoint selected by {metric}{where}", evidence=ev)
 
 
-def check_prediction_distribution(records: list[dict[str, Any]], rep: DoctorReport, *, source: str) -> None:
+def check_prediction_distribution(records: list[dict[str, Any]], rep: DoctorReport, *, source: str,
+                                  class_weights_on: bool | None = None) -> None:
     """Predicted vs gold label distribution: collapse to NOT, classes never predicted."""
     sec = "data"
     pairs = [(r.get("gold"), r.get("pred")) for r in records if r.get("gold") is not None and "pred" in r]
@@ -526,11 +685,19 @@ def check_prediction_distribution(records: list[dict[str, Any]], rep: DoctorRepo
                 evidence=ev, fix="the model collapsed to one class: check lr, head training and class balance")
     elif pred_not - gold_not > COLLAPSE_NOT_EXCESS or never_big:
         extra = f"; never predicted: {', '.join(never_big)}" if never_big else ""
-        rep.add("data.class_collapse", sec, Status.FAIL, msg + extra, evidence=ev,
-                fix="the model under-predicts relations: higher lr for LoRA, more epochs, or class weights")
+        gold_pos, pred_pos = 1 - gold_not, 1 - pred_not
+        ratio = pred_pos / gold_pos if gold_pos else 1.0
+        ev["positive_rate_ratio"] = ratio
+        collapsed = ratio < COLLAPSE_FAIL_POSITIVE_RATIO or bool(never_big)
+        if not collapsed:
+            extra += f"; predicts {ratio:.0%} of the gold relation rate (under-predicts, not collapsed)"
+        rep.add("data.class_collapse", sec, Status.FAIL if collapsed else Status.WARN, msg + extra, evidence=ev,
+                fix="the model under-predicts relations: check the lr for the method, train more epochs"
+                + ("" if class_weights_on else ", or set train.class_weights: balanced"))
     elif never:
         rep.add("data.class_collapse", sec, Status.WARN, msg + f"; rare classes never predicted: {', '.join(never)}",
-                evidence=ev, fix="expected for classes with a handful of examples; consider class weights")
+                evidence=ev, fix="expected for classes with a handful of examples"
+                + ("" if class_weights_on else "; consider train.class_weights: balanced"))
     else:
         rep.add("data.class_collapse", sec, Status.PASS, msg + "; every gold class predicted", evidence=ev)
 
@@ -561,9 +728,11 @@ def _check_best_reload(facts: RunFacts, rep: DoctorReport) -> None:
     reloaded = final.get("f1")
     if not isinstance(at_selection, (int, float)) or not isinstance(reloaded, (int, float)):
         return
+    dtype = facts.compute_dtype
+    atol = dtype_tolerance(RELOAD_F1_ATOL_BY_DTYPE, dtype)
     ev = {"f1_at_selection": at_selection, "f1_after_reload": reloaded, "best_step": best.get("step"),
-          "best_epoch": best.get("epoch")}
-    if abs(at_selection - reloaded) > RELOAD_F1_ATOL:
+          "best_epoch": best.get("epoch"), "dtype": dtype, "tolerance": atol}
+    if abs(at_selection - reloaded) > atol:
         rep.add("run.best_reload", "run", Status.FAIL,
                 f"the reloaded best checkpoint scores F1 {reloaded:.4f}, but {at_selection:.4f} when it was "
                 f"selected (step {best.get('step')}): the reload does not restore the trained model",
@@ -571,7 +740,8 @@ def _check_best_reload(facts: RunFacts, rep: DoctorReport) -> None:
                 "that saved them; relx doctor CHECKPOINT shows what is missing")
     else:
         rep.add("run.best_reload", "run", Status.PASS,
-                f"best checkpoint (step {best.get('step')}) reloaded reproduces its validation F1 {reloaded:.4f}",
+                f"best checkpoint (step {best.get('step')}) reloaded reproduces its validation F1 {reloaded:.4f} "
+                f"(within {atol:g}, {dtype})",
                 evidence=ev)
 
 
@@ -598,8 +768,7 @@ def _check_recorded_truncation(facts: RunFacts, rep: DoctorReport) -> None:
 
 def _check_warmup(facts: RunFacts, rep: DoctorReport) -> None:
     """Warmup as a share of all optimizer updates."""
-    upe, epochs = facts.updates_per_epoch, facts.get("epochs")
-    total = facts.summary.get("total_steps") or (upe * int(epochs) if upe and epochs else None)
+    total = facts.total_updates
     key, value = lookup(facts.config, "warmup")
     if not total or value is None or not key:
         return

@@ -26,6 +26,16 @@ __all__ = [
     "RELOAD_F1_ATOL",
     "RESCORE_F1_ATOL",
     "WARMUP_MAX_SHARE",
+    "LOSS_WINDOW_SHARE",
+    "LOSS_WINDOW_MIN",
+    "VAL_LEARNED_F1",
+    "VAL_LEARNED_GAIN",
+    "UNDERPERFORM_F1",
+    "MIN_TOTAL_UPDATES",
+    "PADDING_LOGIT_ATOL_BY_DTYPE",
+    "RELOAD_F1_ATOL_BY_DTYPE",
+    "dtype_tolerance",
+    "COLLAPSE_FAIL_POSITIVE_RATIO",
 ]
 
 #: Usual learning-rate range per fine-tuning method (inclusive). Full fine-tuning of BERT-style
@@ -113,3 +123,47 @@ RESCORE_F1_ATOL = 5e-3
 #: much of training (the origin's 100 warmup steps at an effective batch of 256 were a large
 #: part of its few hundred updates). Usual recipes warm up for 0-10%.
 WARMUP_MAX_SHARE = 0.25
+
+#: Training-loss trends are judged on medians of windows of this share of the logged steps
+#: (at least ``LOSS_WINDOW_MIN`` steps): with balanced class weights a single step whose batch
+#: holds a rare class spikes to 10-70x the typical loss (measured on the quickstart preset),
+#: so the first step or a last-quarter mean says nothing about the trend.
+LOSS_WINDOW_SHARE = 0.2
+LOSS_WINDOW_MIN = 3
+
+#: A validation F1 at or above this shows the model learned something whatever the training
+#: loss did: predicting one positive class everywhere scores ~0.1-0.25 F1 at BioRED's ~14%
+#: positive pairs, so 0.3 is above any degenerate predictor.
+VAL_LEARNED_F1 = 0.3
+
+#: ... or a validation F1 that rose by this much between the first and the best evaluation.
+VAL_LEARNED_GAIN = 0.1
+
+#: Below this best validation F1 a run "underperforms": a hyperparameter outside its usual
+#: range is then named as the likely cause (BioRED pair F1 of reasonable models is 0.5-0.8).
+UNDERPERFORM_F1 = 0.5
+
+#: Fewer optimizer updates than this over the whole run barely moves a fresh head (the origin's
+#: 16 x 4 accum x 4 GPUs made 20 updates); the quickstart preset makes ~90 and learns.
+MIN_TOTAL_UPDATES = 50
+
+#: Tolerances that follow the compute dtype: bf16 keeps 8 mantissa bits (relative error
+#: ~4e-3 per op), so logits of a healthy bf16 model move by ~0.01-0.05 between padded and
+#: unpadded batches (measured 0.04 on an H200 LoRA run), and a reloaded checkpoint can flip
+#: a few borderline pairs. float32 differences are round-off only.
+PADDING_LOGIT_ATOL_BY_DTYPE: dict[str, float] = {"float32": 1e-3, "float16": 2e-2, "bfloat16": 1e-1}
+RELOAD_F1_ATOL_BY_DTYPE: dict[str, float] = {"float32": 1e-3, "float16": 1e-2, "bfloat16": 2e-2}
+
+
+def dtype_tolerance(table: dict[str, float], dtype: str | None) -> float:
+    """The tolerance of ``table`` for a dtype name (``bf16``, ``torch.bfloat16``, ``float32``...)."""
+    name = str(dtype or "float32").lower().replace("torch.", "")
+    name = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32",
+            "no": "float32"}.get(name, name)
+    return table.get(name, table["float32"])
+
+#: Predicting relations for fewer than this share of the gold relation rate is a collapse
+#: towards NOT (a defect: fail); a smaller NOT excess (above ``COLLAPSE_NOT_EXCESS``) is a
+#: warning, e.g. an under-trained quickstart fold at 2 epochs predicted 6.7% positives vs 13.8%
+#: gold (F1 0.65), while the origin's collapsed run predicted a quarter of its relations.
+COLLAPSE_FAIL_POSITIVE_RATIO = 1 / 3

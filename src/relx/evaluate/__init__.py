@@ -65,11 +65,14 @@ from relx.evaluate._threshold import (
     tune_threshold,
 )
 
+from relx.evaluate._corpus_eval import score_corpus_predictions  # noqa: E402
+
 __all__ = [
     "ThresholdChoice",
     "cross_fitted_thresholds",
     "f1_at_thresholds",
     "tune_threshold",
+    "score_corpus_predictions",
     "pair_metrics",
     "inflated_metrics",
     "prf",

@@ -6,10 +6,13 @@ the object API (``Figure`` + ``FigureCanvasAgg``), never ``pyplot``: no global s
 display needed, safe to call from a library. The Markdown summary carries the same tables and
 links the same plots, written as PNG files next to it.
 
-Contents: headline scores by both protocols with 95% CIs, learning curves (train loss and
-validation F1 from ``metrics.jsonl``), per-class P/R/F1 bars, the confusion-matrix heatmap,
-one-vs-rest precision-recall curves per class (from the saved probabilities), the CV fold
-table with mean ± std, and the resolved config.
+Contents: headline scores by both protocols with 95% CIs, learning curves (train loss with
+its rolling median, validation F1 per fold), per-class P/R/F1 bars, the confusion-matrix
+heatmap, one-vs-rest precision-recall curves per class drawn as steps, F1 against the
+decision threshold, the CV fold table with mean ± std, per-entity-type-pair scores, a sample
+of false positives and false negatives with their text, the doctor's findings, the versions
+and commit, and the configuration (for a CV, the CV's: ``cv.json`` and what every fold
+shared; relx.evaluate._report_sections).
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ from relx._io import atomic_open, atomic_write_text
 from relx.errors import RunDirError
 from relx.evaluate._evaluate import detect_target, evaluate, fold_dirs
 from relx.evaluate._predictions import Prediction, read_predictions
+from relx.evaluate._report_sections import (
+    cv_config_text,
+    doctor_findings,
+    error_sample,
+    provenance_rows,
+    smoothed,
+    threshold_f1,
+    type_pair_rows,
+)
 from relx.labels import POSITIVE_LABELS
 
 __all__ = ["write_report", "REPORT_HTML", "REPORT_MD", "read_curves"]
@@ -107,16 +119,31 @@ def _plot_curves(curves_by_run: dict[str, dict[str, list[tuple[float, float]]]])
     for name, curves in curves_by_run.items():
         if curves["train_loss"]:
             x, y = zip(*curves["train_loss"])
-            ax_loss.plot(x, y, label=name, linewidth=1.2)
+            line = ax_loss.plot(x, y, linewidth=0.5, alpha=0.25)[0]
+            sx, sy = zip(*smoothed(curves["train_loss"]))
+            ax_loss.plot(sx, sy, label=name, linewidth=1.4, color=line.get_color())
         if curves["val_f1"]:
             x, y = zip(*curves["val_f1"])
             ax_f1.plot(x, y, marker="o", markersize=3, label=name)
-    ax_loss.set(title="train loss", xlabel="step", ylabel="loss")
+    ax_loss.set(title="train loss (faint: per step; line: rolling median)", xlabel="step", ylabel="loss")
     ax_f1.set(title="validation F1 (pair protocol)", xlabel="step", ylabel="F1")
     for ax in (ax_loss, ax_f1):
         ax.grid(alpha=0.3)
         if len(curves_by_run) > 1:
             ax.legend(fontsize=7)
+    return _png(figure)
+
+
+def _plot_threshold(points: list[tuple[float, float]]) -> bytes:
+    figure = _figure(6.0, 3.6)
+    ax = figure.subplots()
+    x, y = zip(*points)
+    ax.plot(x, y, marker="o", markersize=3)
+    best = max(points, key=lambda p: p[1])
+    ax.axvline(best[0], color="grey", linestyle=":", linewidth=1)
+    ax.set(xlabel="threshold on 1 - p(NOT)", ylabel="pair F1", ylim=(0, 1.02),
+           title=f"F1 vs decision threshold (best {best[1]:.3f} at {best[0]:.2f})")
+    ax.grid(alpha=0.3)
     return _png(figure)
 
 
@@ -173,7 +200,9 @@ def _plot_pr_curves(records: Sequence[Prediction], labels: Sequence[str]) -> byt
         scores = np.array([r.probs.get(label, 0.0) for r in records])  # type: ignore[union-attr]
         precision, recall, _ = precision_recall_curve(truth, scores)
         ap = average_precision_score(truth, scores)
-        ax.plot(recall, precision, label=f"{label} (AP {ap:.2f}, n={int(truth.sum())})",
+        # Steps, not lines: precision between two operating points is not interpolable
+        # (Davis & Goadrich 2006); average precision is the area under this step curve.
+        ax.step(recall, precision, where="post", label=f"{label} (AP {ap:.2f}, n={int(truth.sum())})",
                 linewidth=1.2)
         drawn += 1
     if not drawn:
@@ -328,9 +357,15 @@ def write_report(
     pr = _plot_pr_curves(records, labels)
     if pr is not None:
         plots["pr_curves"] = ("Precision-recall curves per class", pr)
+    by_threshold = threshold_f1(records)
+    if by_threshold is not None:
+        plots["f1_threshold"] = ("F1 against the decision threshold", _plot_threshold(by_threshold))
 
-    config_path = (runs[0] if kind == "cv" else target) / rundir.CONFIG_FILE
-    config_text = config_path.read_text(encoding="utf-8") if config_path.is_file() else None
+    if kind == "cv":
+        config_text = cv_config_text(target)
+    else:
+        config_path = target / rundir.CONFIG_FILE
+        config_text = config_path.read_text(encoding="utf-8") if config_path.is_file() else None
 
     title = f"relx report: {target.name} ({'cross-validation' if kind == 'cv' else 'run'})"
     score_header = ["protocol", "P", "R", "F1", "F1 95% CI"]
@@ -362,6 +397,19 @@ def write_report(
     class_header = ["label", "P", "R", "F1", "support", "predicted"]
     parts += ["<h2>Per class</h2>", _html_table(class_header, _per_class_rows(scores["pair"]))]
     md += ["## Per class", "", _md_table(class_header, _per_class_rows(scores["pair"])), ""]
+    sections: list[tuple[str, list[str], list[list[str]]]] = [
+        ("Per entity-type pair (pair protocol)", ["type pair", "pairs", "gold relations", "P", "R", "F1"],
+         type_pair_rows(records)),
+    ]
+    errors = error_sample(records, runs)
+    for what in ("false positives", "false negatives"):
+        sections.append((f"Sample of {what}", ["pair", "gold", "predicted", "text"], errors[what]))
+    sections.append(("relx doctor findings", ["status", "check", "finding"], doctor_findings(target)))
+    sections.append(("Versions and commit", ["what", "value", "runs"], provenance_rows(runs)))
+    for heading, header, rows in sections:
+        parts += [f"<h2>{html.escape(heading)}</h2>", _html_table(header, rows) if rows else
+                  "<p class='note'>none</p>"]
+        md += [f"## {heading}", "", _md_table(header, rows) if rows else "none", ""]
 
     parts.append("<h2>Plots</h2>")
     md += ["## Plots", ""]
@@ -378,13 +426,14 @@ def write_report(
     if pr is None:
         parts.append("<p class='note'>No precision-recall curves: the predictions carry no "
                      "probabilities.</p>")
-    parts.append("<h2>Resolved config</h2>")
+    config_heading = "CV configuration" if kind == "cv" else "Resolved config"
+    parts.append(f"<h2>{config_heading}</h2>")
     if config_text is None:
         parts.append(f"<p class='note'>no {rundir.CONFIG_FILE}</p>")
-        md += ["## Resolved config", "", f"no {rundir.CONFIG_FILE}", ""]
+        md += [f"## {config_heading}", "", f"no {rundir.CONFIG_FILE}", ""]
     else:
         parts.append(f"<pre>{html.escape(config_text)}</pre>")
-        md += ["## Resolved config", "", "```yaml", config_text.rstrip("\n"), "```", ""]
+        md += [f"## {config_heading}", "", "```yaml", config_text.rstrip("\n"), "```", ""]
     parts.append("</body></html>")
 
     html_path = out / REPORT_HTML

@@ -379,6 +379,8 @@ class RelationClassifier(nn.Module):
         *,
         tokenizer: Any = None,
         representation: Mapping[str, Any] | None = None,
+        card_metrics: Mapping[str, Any] | None = None,
+        card_data: Mapping[str, Any] | None = None,
     ) -> Path:
         """Write the model to ``directory`` (safetensors and JSON only).
 
@@ -395,6 +397,12 @@ class RelationClassifier(nn.Module):
             representation: Representation settings (style, prompt, max_length_tokens...)
                 to record in ``info.representation``, so inference rebuilds the same inputs
                 from the model directory alone.
+            card_metrics: Validation metrics for the model card (README.md).
+            card_data: What the model was trained on, for the model card.
+
+        The backbone (or adapter) folder also loads with plain transformers/peft: it holds
+        the tokenizer, ``id2label``/``label2id``, and an adapter config with ``task_type`` and
+        a relative base reference (relx.models._card).
 
         Returns:
             The directory path.
@@ -423,6 +431,10 @@ class RelationClassifier(nn.Module):
                 # never the whole embedding matrix (save_embedding_layers would also ask the
                 # hub for the base config).
                 self.backbone.save_pretrained(tmp / ADAPTER_DIR, save_embedding_layers=False)
+            from relx.models._card import write_interop_files
+
+            write_interop_files(tmp, self.info, tokenizer, backbone_dir=BACKBONE_DIR, adapter_dir=ADAPTER_DIR,
+                                metrics=card_metrics, data=card_data, final_target=target)
             head_state = {
                 k: v.detach().to("cpu").contiguous() for k, v in self.head.state_dict().items()
             }

@@ -1,0 +1,126 @@
+"""What a saved relx model tells the rest of the ecosystem: ``id2label`` in the backbone
+config, the tokenizer beside the backbone, a peft adapter config that plain ``peft`` reads
+(``task_type``, a relative base reference), and a model card (README.md) with the labels,
+metrics, data and how to load the model.
+
+Why here and not in peft/transformers' own save: relx's backbone is a headless ``AutoModel``
+(the head lives in ``head.safetensors``), so neither library knows the labels or the task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from relx._io import atomic_write_json, atomic_write_text
+
+__all__ = ["write_interop_files", "model_card", "MODEL_CARD_FILE", "ADAPTER_TASK_TYPE"]
+
+MODEL_CARD_FILE = "README.md"
+
+#: relx's adapter wraps the headless backbone (``AutoModel``): for peft that is feature
+#: extraction; SEQ_CLS would make ``PeftModel.from_pretrained`` expect a classification model.
+ADAPTER_TASK_TYPE = "FEATURE_EXTRACTION"
+
+
+def _is_local(reference: str) -> bool:
+    return bool(reference) and Path(reference).exists()
+
+
+def _hub_name(reference: str) -> str | None:
+    """A hub id (``org/name``) when the reference looks like one, else None."""
+    if not reference or reference.startswith(("pkg:", "/", ".", "~")) or _is_local(reference):
+        return None
+    return reference if reference.count("/") == 1 else None
+
+
+def _set_labels(config_path: Path, labels: list[str]) -> None:
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["id2label"] = {str(i): label for i, label in enumerate(labels)}
+    config["label2id"] = {label: i for i, label in enumerate(labels)}
+    atomic_write_json(config_path, config)
+
+
+def _fix_adapter_config(adapter_dir: Path, base_model: str, final_dir: Path) -> None:
+    path = adapter_dir / "adapter_config.json"
+    if not path.is_file():
+        return
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["task_type"] = ADAPTER_TASK_TYPE
+    if _is_local(base_model):
+        # Relative to the adapter folder: the run directory can move with its base model.
+        config["base_model_name_or_path"] = os.path.relpath(Path(base_model).resolve(), final_dir.resolve())
+    else:
+        config["base_model_name_or_path"] = base_model
+    atomic_write_json(path, config)
+
+
+def model_card(info: Any, *, metrics: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+               folder: str = "backbone") -> str:
+    """The README.md of a saved relx model (Hugging Face model-card front matter + text)."""
+    labels = list(info.labels)
+    hub = _hub_name(str(info.base_model))
+    front = ["---", "library_name: " + ("peft" if info.method != "full" else "transformers"),
+             "pipeline_tag: text-classification", "tags:", "- relx", "- relation-extraction", "- biomedical"]
+    if hub:
+        front.append(f"base_model: {hub}")
+    front += ["---", ""]
+    lines = [f"# relx relation classifier ({info.model_type}, {info.method}, head {info.head})", "",
+             f"Base model: `{info.base_model}`" + (f" (hub: `{hub}`)" if hub else ""), "",
+             "## Labels", "", ", ".join(f"`{i}: {lab}`" for i, lab in enumerate(labels)), ""]
+    if metrics:
+        lines += ["## Validation metrics", "", "| metric | value |", "|---|---|"]
+        for key in ("f1", "precision", "recall", "accuracy", "macro_f1"):
+            if isinstance(metrics.get(key), (int, float)):
+                lines.append(f"| {key} | {metrics[key]:.4f} |")
+        lines += ["", "F1: iKraph pair micro F1 over the positive labels, on all candidate pairs.", ""]
+    if data:
+        lines += ["## Data", ""] + [f"- {k}: {v}" for k, v in data.items()] + [""]
+    rep = dict(getattr(info, "representation", None) or {})
+    if rep:
+        lines += ["## Input representation", "", "Inputs mark the two entities: "
+                  + ", ".join(f"{k}={v}" for k, v in rep.items()), ""]
+    lines += ["## How to load", "", "With relx (the whole classifier, any head):", "", "```python",
+              "import relx", "", "model = relx.load(\"PATH/TO/THIS/CHECKPOINT\")",
+              "predictions = model.predict(documents_or_pair_examples)", "```", ""]
+    if info.method == "full":
+        lines += [f"The backbone alone, with plain transformers (`{folder}/` holds the tokenizer and "
+                  "`id2label`):", "", "```python", "from transformers import AutoModel, AutoTokenizer", "",
+                  f"tokenizer = AutoTokenizer.from_pretrained(\"PATH/{folder}\")",
+                  f"backbone = AutoModel.from_pretrained(\"PATH/{folder}\")", "```", ""]
+    else:
+        lines += ["The adapter alone, with plain peft (on the base model above):", "", "```python",
+                  "from peft import PeftModel", "from transformers import AutoModel", "",
+                  "base = AutoModel.from_pretrained(BASE)",
+                  "backbone = PeftModel.from_pretrained(base, \"PATH/adapter\")", "```", ""]
+    if info.head == "entity_start":
+        lines += ["The `entity_start` head reads the first marker token of each entity: transformers has "
+                  "no such head, so load the whole classifier with `relx.load`.", ""]
+    else:
+        lines += ["The head (`head.safetensors`: `classifier.weight`/`classifier.bias`) is a linear layer on "
+                  f"the {'last attended' if info.kind == 'decoder' else 'first ([CLS])'} token's hidden state.", ""]
+    return "\n".join(front + lines)
+
+
+def write_interop_files(target: Path, info: Any, tokenizer: Any, *, backbone_dir: str, adapter_dir: str,
+                        metrics: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+                        final_target: Path | None = None) -> None:
+    """Make ``target``'s backbone/adapter folder loadable by plain transformers/peft, with a card.
+
+    ``final_target`` is where ``target``'s content will live (save() writes to a temporary
+    sibling first): the adapter's relative base reference is computed from there.
+    """
+    labels = list(info.labels)
+    folder = target / (backbone_dir if info.method == "full" else adapter_dir)
+    if not folder.is_dir():
+        return
+    tokenizer.save_pretrained(folder)
+    if (folder / "config.json").is_file():
+        _set_labels(folder / "config.json", labels)
+    _fix_adapter_config(folder, str(info.base_model), (final_target or target) / folder.name)
+    card = model_card(info, metrics=metrics, data=data, folder=folder.name)
+    atomic_write_text(folder / MODEL_CARD_FILE, card)
+    atomic_write_text(target / MODEL_CARD_FILE, card)
