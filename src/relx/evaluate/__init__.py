@@ -52,6 +52,8 @@ from relx.evaluate._predict import (
 )
 from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
+from relx.evaluate._cv_threshold import CROSS_FITTED_LABEL, cross_fitted_summary
+from relx.evaluate._decision import DECISION_FILE, load_decision_threshold
 from relx.evaluate._threshold import (
     ThresholdChoice,
     cross_fitted_thresholds,
@@ -60,6 +62,10 @@ from relx.evaluate._threshold import (
 )
 
 __all__ = [
+    "CROSS_FITTED_LABEL",
+    "cross_fitted_summary",
+    "DECISION_FILE",
+    "load_decision_threshold",
     "ThresholdChoice",
     "cross_fitted_thresholds",
     "f1_at_thresholds",

@@ -27,6 +27,7 @@ import numpy as np
 
 from relx import __version__, rundir
 from relx.errors import RelxWarning, RunDirError
+from relx.evaluate._cv_threshold import cross_fitted_summary
 from relx.evaluate._document_protocol import DOCUMENT_SETTINGS
 from relx.evaluate._novelty import with_run_novelty
 from relx.evaluate._predictions import Prediction, read_predictions
@@ -314,5 +315,7 @@ def evaluate(
     result["skipped_folds"] = skipped
     result["missing_folds"] = missing
     result["fold_summary"] = _fold_summary(per_fold)
+    result["threshold_cross_fitted"] = cross_fitted_summary(
+        {fold.name: fold / rundir.VAL_PREDICTIONS_FILE for fold in folds if fold.name in per_fold})
     result["scores"] = score_predictions(pooled, source=f"{path} (all folds pooled)", **common)
     return result

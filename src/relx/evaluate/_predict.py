@@ -31,6 +31,7 @@ from typing import Any
 from relx import rundir
 from relx._guard import check_output_file
 from relx.errors import ConfigError, RunDirError
+from relx.evaluate._decision import load_decision_threshold
 from relx.evaluate._novelty import novelty_run_dir, predict_novelty
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.labels import NOT_LABEL
@@ -262,7 +263,7 @@ def predict(
     out: str | os.PathLike[str],
     output_format: str = "pubtator",
     input_format: str | None = None,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     batch_size: int = 32,
     device: str | None = None,
     progress: bool = False,
@@ -277,6 +278,7 @@ def predict(
         output_format: One of :data:`OUTPUT_FORMATS`.
         input_format: Force the input format (default: detected per file).
         threshold: Minimum ``p(relation) = 1 - p(NOT)`` for a written relation.
+            ``None``: the run's tuned threshold (``decision.json``), else 0.5.
         batch_size: Examples per forward pass.
         device: ``cpu``/``cuda``/...; ``None`` picks CUDA when available.
         progress: Show a progress bar.
@@ -307,6 +309,9 @@ def predict(
     if output_format not in OUTPUT_FORMATS:
         raise ConfigError(f"--format {output_format!r} is not an output format; expected one "
                           f"of {', '.join(OUTPUT_FORMATS)}", code="E508")
+    if threshold is None:
+        threshold = load_decision_threshold(resolve_checkpoint(run))
+        threshold = 0.5 if threshold is None else threshold
     if not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold must be in [0, 1]; got {threshold}. 0.5 predicts a "
                           "relation when it is more likely than NOT", code="E508")
