@@ -107,3 +107,34 @@ def test_cross_fitted_summary_scores_each_fold_at_the_other_folds_threshold(
         assert fold["f1"] == 1.0 and fold["argmax_f1"] == 0.0  # arg-max says NOT everywhere
     assert cross["pooled"]["f1"] == 1.0 and cross["f1"]["mean"] == 1.0
     assert np.isclose(cross["argmax_f1"]["mean"], 0.0)
+
+
+def test_symmetric_pairs_train_both_orders_and_average_them_everywhere(tmp_path: Path) -> None:
+    from relx.data._split import read_split
+    from relx.evaluate import predict_examples
+    from relx.models import load_classifier, predict_probabilities
+    from relx.represent import encode_examples, swap_entities
+
+    raw = tiny_setup(tmp_path, n_docs=10)
+    summary = train(load_config(raw, [*FAST, "represent.symmetric=true"]),
+                    run_dir=tmp_path / "run", progress=False)
+    data = json.loads((tmp_path / "run" / rundir.DATA_FILE).read_text())
+    assert data["train_encoding"]["n_examples"] == 2 * data["n_train"]
+    model, tokenizer, info = load_classifier(tmp_path / "run" / rundir.DIR_BEST)
+    assert info.representation["symmetric"] is True
+    examples = [e for e in read_split(raw["data"]["split_files"][0])
+                if not model.type_pair_mask.only_not(e.type_a, e.type_b)][:6]
+    assert len(examples) == 6
+    kwargs = dict(style="typed_entity_marker_punct", labels=list(model.labels),
+                  max_length_tokens=256)
+    one = encode_examples(examples, tokenizer, **kwargs).examples
+    other = encode_examples([swap_entities(e) for e in examples], tokenizer, **kwargs).examples
+    common = dict(pad_token_id=info.pad_token_id, device="cpu", mask=model.type_pair_mask)
+    p_one, _ = predict_probabilities(model, one, **common)
+    p_other, _ = predict_probabilities(model, other, **common)
+    assert not torch.allclose(p_one, p_other)  # the order matters to the model
+    records = predict_examples(model, tokenizer, examples, device="cpu")
+    got = torch.tensor([[r.probs[lab] for lab in model.labels] for r in records])
+    assert torch.allclose(got.float(), (p_one + p_other) / 2, atol=1e-6)
+    val_lines = (tmp_path / "run" / rundir.VAL_PREDICTIONS_FILE).read_text().splitlines()
+    assert summary["status"] == "complete" and len(val_lines) == data["n_val"]

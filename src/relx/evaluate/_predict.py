@@ -51,6 +51,7 @@ _DEFAULT_REPRESENTATION: dict[str, Any] = {
     "max_length_tokens": 512,
     "use_chat_template": True,
     "context": "multi_sentence",
+    "symmetric": False,
 }
 
 
@@ -167,7 +168,12 @@ def predict_examples(
         skipped_set = set(skipped)
         run_index = [i for i in range(n) if i not in skipped_set]
     target = _device(device)
-    if run_index:
+    if run_index and settings.get("symmetric"):
+        # Both entity orders, probabilities averaged (relx.models.iter_view_probabilities).
+        probs[run_index] = _symmetric_probabilities(model, tokenizer, [examples[i] for i in
+                                                    run_index], settings, labels, target,
+                                                    batch_size, mask)
+    elif run_index:
         encoded = encode_examples(
             [examples[i] for i in run_index],
             tokenizer,
@@ -216,6 +222,28 @@ def predict_examples(
                 bar.stop()
             model.train(was_training)
     return predictions_from_probs(examples, probs.numpy(), labels=labels, threshold=threshold)
+
+
+def _symmetric_probabilities(model: Any, tokenizer: Any, examples: Sequence[Any],
+                             settings: dict[str, Any], labels: list[str], device: Any,
+                             batch_size: int, mask: Any) -> Any:
+    """Probabilities of ``examples``, the mean of both entity orders (``represent.symmetric``)."""
+    from relx.models import predict_view_probabilities
+    from relx.represent import ORDER_VIEWS, both_orders, encode_examples
+
+    encoded = encode_examples(
+        both_orders(examples), tokenizer, style=settings["style"],
+        prompt=bool(settings["prompt"]), labels=labels,
+        max_length_tokens=settings["max_length_tokens"],
+        chat_template=None if settings["use_chat_template"] else False,
+    ).examples
+    pad_id = model.info.pad_token_id
+    if pad_id is None:
+        pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    model.to(device)
+    probs, _ = predict_view_probabilities(model, encoded, views=ORDER_VIEWS, pad_token_id=pad_id,
+                                          device=device, max_batch_size=batch_size, mask=mask)
+    return probs.double()
 
 
 def _load(checkpoint: Path, *, trust_remote_code: bool = False) -> tuple[Any, Any, Any]:

@@ -34,6 +34,7 @@ from relx.models._inference import (
     iter_probabilities,
     predict_probabilities,
 )
+from relx.models._views import iter_view_probabilities, predict_view_probabilities
 from relx.models._memory import (
     MemoryEstimate,
     estimate_training_memory,
@@ -49,6 +50,8 @@ from relx.models._pooling import (
 )
 
 __all__ = [
+    "iter_view_probabilities",
+    "predict_view_probabilities",
     "iter_probabilities",
     "MemoryEstimate",
     "estimate_training_memory",

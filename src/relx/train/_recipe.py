@@ -187,6 +187,7 @@ def train(
             writer=writer,
             bar=bar,
             max_steps_this_session=max_steps_this_session,
+            val_views=inputs.val_views,
         )
         try:
             status = run_loop(ctx, state)
@@ -410,6 +411,7 @@ def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> 
         "use_chat_template": config.represent.use_chat_template,
         "context": config.data.context,
         "padding_side": "right",
+        "symmetric": config.represent.symmetric,
     }
     trainable, total = model.parameter_counts()
     notes.append(f"parameters: {trainable:,} trainable of {total:,} "
@@ -432,6 +434,7 @@ class Inputs:
     val_examples: list[Any]
     mask: Any
     notes: list[str] = field(default_factory=list)
+    val_views: int = 1  # encodings per validation example (represent.symmetric: 2)
 
 
 def encode_inputs(
@@ -440,7 +443,7 @@ def encode_inputs(
     """Token ids and targets (relx.represent), the type-pair mask when the task uses it, and
     the training subset (``train.skip_masked_pairs``)."""
     from relx.models import TypePairMask
-    from relx.represent import encode_examples
+    from relx.represent import ORDER_VIEWS, both_orders, encode_examples
 
     r = config.represent
     enc_args = dict(
@@ -450,8 +453,11 @@ def encode_inputs(
         max_length_tokens=r.max_length_tokens,
         chat_template=None if r.use_chat_template else False,
     )
-    train_enc = encode_examples(data.train, built.tokenizer, **enc_args)
-    val_enc = encode_examples(data.val, built.tokenizer, **enc_args)
+    # represent.symmetric: both entity orders, adjacent (relx.represent.both_orders).
+    views = ORDER_VIEWS if r.symmetric else 1
+    ordered = both_orders if r.symmetric else list
+    train_enc = encode_examples(ordered(data.train), built.tokenizer, **enc_args)
+    val_enc = encode_examples(ordered(data.val), built.tokenizer, **enc_args)
     notes: list[str] = []
     for split, result in (("training", train_enc), ("validation", val_enc)):
         message = truncation_warning(config, result.n_truncated, len(result.examples), split=split)
@@ -472,7 +478,8 @@ def encode_inputs(
         )
         encoded = kept
     return Inputs(train_encoding=train_enc, val_encoding=val_enc, train=encoded,
-                  train_examples=data.train, val_examples=data.val, mask=mask, notes=notes)
+                  train_examples=data.train, val_examples=data.val, mask=mask, notes=notes,
+                  val_views=views)
 
 
 # ---------------------------------------------------------------------- 5. schedule
@@ -742,6 +749,7 @@ def finalize(
             batch_size=t.eval_batch_size or 2 * t.batch_size,
             batching=batching,
             mask=best_mask,
+            views=inputs.val_views,
         )
         recorded = state.best_value
         if recorded is not None and abs(final[select] - recorded) > 1e-6:
