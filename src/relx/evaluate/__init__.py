@@ -54,6 +54,7 @@ from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_rep
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
 from relx.evaluate._cv_threshold import CROSS_FITTED_LABEL, cross_fitted_summary
 from relx.evaluate._decision import DECISION_FILE, load_decision_threshold
+from relx.evaluate._loading import load_for_prediction
 from relx.evaluate._threshold import (
     ThresholdChoice,
     cross_fitted_thresholds,
@@ -62,6 +63,7 @@ from relx.evaluate._threshold import (
 )
 
 __all__ = [
+    "load_for_prediction",
     "CROSS_FITTED_LABEL",
     "cross_fitted_summary",
     "DECISION_FILE",

@@ -222,12 +222,6 @@ def evaluate(
     result: dict[str, Any] = {"format_version": EVAL_FORMAT_VERSION, "target": str(path),
                               "kind": kind}
     if data is not None:
-        if kind == "cv":
-            raise RunDirError(
-                f"{path} is a CV directory; --data needs one model",
-                code="E604",
-                hint=f"pick a fold: relx eval {path}/fold_0 --data {data}",
-            )
         if kind == "predictions":
             raise RunDirError(
                 f"{path} is a predictions file; --data needs a run or checkpoint directory",
@@ -236,6 +230,7 @@ def evaluate(
             )
         from relx.evaluate._predict import predict_split
 
+        # A CV directory predicts with the fold ensemble (relx.evaluate._loading).
         checkpoint = path / rundir.DIR_BEST if kind == "run" else path
         records = predict_split(checkpoint, data, batch_size=batch_size, device=device,
                                 trust_remote_code=trust_remote_code)

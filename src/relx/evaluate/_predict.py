@@ -31,7 +31,7 @@ from typing import Any
 from relx import rundir
 from relx._guard import check_output_file
 from relx.errors import ConfigError, RunDirError
-from relx.evaluate._decision import load_decision_threshold
+from relx.evaluate._loading import decision_threshold, is_cv_dir, load_for_prediction
 from relx.evaluate._novelty import novelty_run_dir, predict_novelty
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.labels import NOT_LABEL
@@ -276,8 +276,8 @@ def predict_split(
     Split JSON keeps its own pairs (ids match the split); a corpus is paired with the run's
     context. Predictions take the arg-max label, as the training engine's validation does.
     """
-    path = resolve_checkpoint(checkpoint)
-    model, tokenizer, info = _load(path, trust_remote_code=trust_remote_code)
+    path = Path(checkpoint) if is_cv_dir(checkpoint) else resolve_checkpoint(checkpoint)
+    model, tokenizer, info = load_for_prediction(path, trust_remote_code=trust_remote_code)
     settings = _representation(path, info)
     examples = _read_examples(data, settings["context"])
     return predict_examples(model, tokenizer, examples, representation=settings,
@@ -337,17 +337,17 @@ def predict(
     if output_format not in OUTPUT_FORMATS:
         raise ConfigError(f"--format {output_format!r} is not an output format; expected one "
                           f"of {', '.join(OUTPUT_FORMATS)}", code="E508")
-    if threshold is None:
-        threshold = load_decision_threshold(resolve_checkpoint(run))
+    if threshold is None:  # the run's tuned threshold (a CV directory: its folds' mean)
+        threshold = decision_threshold(run)
         threshold = 0.5 if threshold is None else threshold
     if not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold must be in [0, 1]; got {threshold}. 0.5 predicts a "
                           "relation when it is more likely than NOT", code="E508")
-    checkpoint = resolve_checkpoint(run)
+    checkpoint = Path(run) if is_cv_dir(run) else resolve_checkpoint(run)
     check_output_file(out, inputs=inputs)  # before any work: never overwrite an input
     log = ProblemLog()
     documents = read_corpus(list(inputs), format=input_format, log=log)
-    model, tokenizer, info = _load(checkpoint, trust_remote_code=trust_remote_code)
+    model, tokenizer, info = load_for_prediction(checkpoint, trust_remote_code=trust_remote_code)
     settings = _representation(checkpoint, info)
     examples = build_pairs(documents, context=settings["context"], log=log)
     records = predict_examples(model, tokenizer, examples, representation=settings,

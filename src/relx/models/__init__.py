@@ -28,6 +28,7 @@ from relx.models._classifier import (
     pool_index_from_attention_mask,
 )
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
+from relx.models._ensemble import FoldEnsemble
 from relx.models._heads import DECODER_HEADS, ENCODER_HEADS, HEADS, ClassificationHead
 from relx.models._inference import (
     ProbabilityChunk,
@@ -50,6 +51,7 @@ from relx.models._pooling import (
 )
 
 __all__ = [
+    "FoldEnsemble",
     "iter_view_probabilities",
     "predict_view_probabilities",
     "iter_probabilities",
