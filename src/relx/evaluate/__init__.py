@@ -53,7 +53,12 @@ from relx.evaluate._predict import (
 from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
 from relx.evaluate._cv_threshold import CROSS_FITTED_LABEL, cross_fitted_summary
-from relx.evaluate._decision import DECISION_FILE, load_decision_threshold
+from relx.evaluate._decision import (
+    DECISION_FILE,
+    decide_threshold,
+    load_decision_threshold,
+    save_decision,
+)
 from relx.evaluate._loading import load_for_prediction
 from relx.evaluate._threshold import (
     ThresholdChoice,
@@ -68,6 +73,8 @@ __all__ = [
     "cross_fitted_summary",
     "DECISION_FILE",
     "load_decision_threshold",
+    "decide_threshold",
+    "save_decision",
     "ThresholdChoice",
     "cross_fitted_thresholds",
     "f1_at_thresholds",

@@ -25,8 +25,7 @@ def tune_run_threshold(
 ) -> dict[str, Any]:
     """Summary fields of the tuned decision: ``threshold`` (``None`` = arg-max rule) and
     ``final_tuned`` (the task's metrics at that threshold, on the same predictions)."""
-    from relx.evaluate import predictions_from_probs
-    from relx.evaluate._decision import decide_threshold, save_decision
+    from relx.evaluate import decide_threshold, predictions_from_probs, save_decision
 
     if not enabled:
         return {"threshold": None}
