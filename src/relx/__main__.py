@@ -1,6 +1,6 @@
 """``python -m relx``: the same CLI as the ``relx`` command."""
 
-from relx.cli._app import main
+from relx.cli import main
 
 if __name__ == "__main__":
     main()

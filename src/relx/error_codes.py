@@ -132,6 +132,8 @@ CATALOG: tuple[ErrorCode, ...] = (
        "--trust-remote-code was not given."),
     _C("E335", "ModelError", "A backbone's weights are pickles (pytorch_model.bin...): refused, "
        "relx loads safetensors only."),
+    _C("E336", "ModelError", "A fold ensemble without folds, or whose folds differ in labels or "
+       "representation."),
     _C("E401", "ConfigError", "Invalid config value(s): wrong type, out of range or an unknown "
        "key."),
     _C("E402", "ConfigError", "The config file is not valid YAML or not a mapping of sections."),

@@ -25,7 +25,7 @@ def _print_report(report) -> None:
     from rich.markup import escape
 
     from relx.cli._app import console
-    from relx.diagnose._report import STATUS_SYMBOL
+    from relx.diagnose import STATUS_SYMBOL
 
     console.print(f"[bold]relx doctor[/] {report.path} [dim]({report.kind})[/]")
     for section, checks in report.grouped():

@@ -114,6 +114,29 @@ def _print_folds(result: dict[str, Any]) -> None:
         style="bold",
     )
     console.print(table)
+    _print_cross_fitted(result.get("threshold_cross_fitted"))
+
+
+def _print_cross_fitted(cross: dict[str, Any] | None) -> None:
+    """The cross-fitted threshold F1 per fold and pooled, beside the arg-max F1."""
+    from rich.table import Table
+
+    from relx.cli._app import console
+
+    if not cross:
+        return
+    table = Table(title="tuned NOT threshold, cross-fitted (pair protocol F1)",
+                  caption=cross["label"])
+    for column in ("fold", "threshold", "F1 (cross-fitted)", "F1 (arg-max)"):
+        table.add_column(column, justify="left" if column == "fold" else "right")
+    for name, fold in cross["folds"].items():
+        table.add_row(name, f"{fold['threshold']:.2f}", f"{fold['f1']:.4f}",
+                      f"{fold['argmax_f1']:.4f}")
+    table.add_row("mean ± std", "-", f"{cross['f1']['mean']:.4f} ± {cross['f1']['std']:.4f}",
+                  f"{cross['argmax_f1']['mean']:.4f} ± {cross['argmax_f1']['std']:.4f}",
+                  style="bold")
+    table.add_row("pooled", "-", f"{cross['pooled']['f1']:.4f}", "-")
+    console.print(table)
 
 
 def eval_cli(
@@ -348,8 +371,9 @@ def predict_cli(
         None, "--input-format", help="Force the input format (default: detected per file)."
     ),
     threshold: float = typer.Option(
-        0.5, "--threshold", min=0.0, max=1.0,
-        help="Write a relation when p(relation) = 1 - p(NOT) is at least this.",
+        None, "--threshold", min=0.0, max=1.0,
+        help="Write a relation when p(relation) = 1 - p(NOT) is at least this (default: the "
+        "run's tuned threshold, decision.json, else 0.5).",
     ),
     batch_size: int = typer.Option(32, "--batch-size", min=1, help="Pairs per forward pass."),
     device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1... (default: auto; "
@@ -435,7 +459,7 @@ def predict_cli(
         typer.echo(json.dumps(summary, indent=2))
         return
     console.print(
-        f"[green]✔[/] {summary['n_relations']} relations (p >= {threshold}) from "
+        f"[green]✔[/] {summary['n_relations']} relations (p >= {summary['threshold']}) from "
         f"{summary['n_pairs']} candidate pairs in {summary['n_documents']} documents "
         f"({summary['n_skipped_type_pair']} skipped: type pair never related in training) "
         f"-> {summary['out']} ({summary['format']})",

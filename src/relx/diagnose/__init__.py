@@ -1,7 +1,7 @@
 """Diagnosis as a product: ``doctor`` says what is wrong with a run or checkpoint, ``diff``
 why one run scored lower than another, ranked by likely impact, with the evidence.
 
-Every finding of the origin document (a LoRA at a full-fine-tuning learning rate, a huge
+Every finding of the origin run (docs/origin.md: a LoRA at a full-fine-tuning learning rate, a huge
 effective batch, no instruction prompt, a cut prompt tail, left padding with pad = eos, a
 manually reloaded best checkpoint, class collapse to ``NOT``, an adapter that never trained)
 is a check here.
@@ -36,11 +36,12 @@ from relx.diagnose._checkpoint import CheckpointContext, check_checkpoint, resol
 from relx.diagnose._diff import DiffItem, RunDiff, diff_runs
 from relx.diagnose._doctor import doctor, find_checkpoint
 from relx.diagnose._inventory import Inventory, scan_directory
-from relx.diagnose._report import Check, DoctorReport, Status
+from relx.diagnose._report import STATUS_SYMBOL, Check, DoctorReport, Status
 from relx.diagnose._run import RunFacts, lr_verdict, read_config_only, read_run
 from relx.diagnose._truncation import TruncationStats, measure_truncation
 
 __all__ = [
+    "STATUS_SYMBOL",
     "Check",
     "DiffItem",
     "RunDiff",

@@ -1,7 +1,7 @@
 """Static checks of a checkpoint: files, adapter, head, tokenizer vs model.
 
 None of these builds the model: tensors are read one at a time from safetensors, configs
-from JSON. They reproduce, as a checklist, what the origin document's
+from JSON. They reproduce, as a checklist, what the origin run's (docs/origin.md)
 ``investigate_checkpoint.py`` did by hand (file integrity, non-zero LoRA B, head present,
 added tokens, pad id) and add what it missed.
 """

@@ -1,4 +1,4 @@
-"""``diff_runs``: the origin document's error analysis, generated.
+"""``diff_runs``: the origin run's (docs/origin.md) error analysis, generated.
 
 Two runs (relx run directories, or config files of another tool) are compared on:
 
@@ -128,7 +128,7 @@ class RunDiff:
         }
 
     def to_markdown(self) -> str:
-        """The diff as a Markdown report (the origin document's tables, generated)."""
+        """The diff as a Markdown report (the origin run's (docs/origin.md) tables, generated)."""
         out = ["# relx diff", ""]
         if self.headline:
             out += [f"**{self.headline}**", ""]

@@ -2,7 +2,7 @@
 
 The training engine's config schema may grow; this module reads it through aliases (dotted
 suffixes such as ``train.lr`` or ``learning_rate``) so that it also reads the configs of other
-tools (a Hugging Face ``TrainingArguments`` JSON, the origin document's per-split JSON
+tools (a Hugging Face ``TrainingArguments`` JSON, the origin run's (docs/origin.md) per-split JSON
 configs) and keeps working while the schema evolves.
 """
 

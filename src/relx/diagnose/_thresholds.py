@@ -41,7 +41,7 @@ __all__ = [
 #: Usual learning-rate range per fine-tuning method (inclusive). Full fine-tuning of BERT-style
 #: encoders uses 1e-5..5e-5 (Devlin et al. 2019, appendix A.3); LoRA needs roughly 10x more
 #: because the low-rank update starts at zero and is scaled by alpha/r (Hu et al. 2021 used
-#: 2e-4..5e-4; PEFT and QLoRA recipes use 1e-4..3e-4). The origin document's run trained LoRA
+#: 2e-4..5e-4; PEFT and QLoRA recipes use 1e-4..3e-4). The origin run's (docs/origin.md) run trained LoRA
 #: at 3e-5 and lost 0.2 F1.
 LR_RANGE_BY_METHOD: dict[str, tuple[float, float]] = {
     "full": (1e-5, 1e-4),

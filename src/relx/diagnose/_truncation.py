@@ -3,7 +3,7 @@
 Uses relx.represent's entity-aware encoder when it is available and the run is a relx run
 (it never cuts markers or the prompt tail, and reports what it had to drop). For another
 tool's config it measures what *plain right truncation* (the transformers default, and the
-origin document's setup) does: the tail of an instruction prompt (``Subject:``/``Object:``)
+origin run's (docs/origin.md) setup) does: the tail of an instruction prompt (``Subject:``/``Object:``)
 is the first thing cut.
 """
 
@@ -16,7 +16,7 @@ from relx.labels import ALL_LABELS
 
 __all__ = ["TruncationStats", "measure_truncation", "render_plain"]
 
-#: The instruction prompt of formats.md §3, used to measure another tool's prompt lengths.
+#: The instruction prompt of docs/formats.md §3, used to measure another tool's prompt lengths.
 _PROMPT = (
     "You are a biomedical relation extraction model.\n"
     "Determine the relation between the subject and object from these types:\n"

@@ -58,6 +58,14 @@ from relx.evaluate._stream_merge import merge_predictions
 from relx.evaluate._stream_predict import DEFAULT_WINDOW, predict_stream
 from relx.evaluate._report import REPORT_HTML, REPORT_MD, read_curves, write_report
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
+from relx.evaluate._cv_threshold import CROSS_FITTED_LABEL, cross_fitted_summary
+from relx.evaluate._decision import (
+    DECISION_FILE,
+    decide_threshold,
+    load_decision_threshold,
+    save_decision,
+)
+from relx.evaluate._loading import load_for_prediction
 from relx.evaluate._threshold import (
     ThresholdChoice,
     cross_fitted_thresholds,
@@ -68,6 +76,13 @@ from relx.evaluate._threshold import (
 from relx.evaluate._corpus_eval import score_corpus_predictions  # noqa: E402
 
 __all__ = [
+    "load_for_prediction",
+    "CROSS_FITTED_LABEL",
+    "cross_fitted_summary",
+    "DECISION_FILE",
+    "load_decision_threshold",
+    "decide_threshold",
+    "save_decision",
     "ThresholdChoice",
     "cross_fitted_thresholds",
     "f1_at_thresholds",

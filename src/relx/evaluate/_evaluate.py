@@ -27,6 +27,7 @@ import numpy as np
 
 from relx import __version__, rundir
 from relx.errors import RelxWarning, RunDirError
+from relx.evaluate._cv_threshold import cross_fitted_summary
 from relx.evaluate._document_protocol import DOCUMENT_SETTINGS
 from relx.evaluate._novelty import with_run_novelty
 from relx.evaluate._predictions import Prediction, read_predictions
@@ -221,12 +222,6 @@ def evaluate(
     result: dict[str, Any] = {"format_version": EVAL_FORMAT_VERSION, "target": str(path),
                               "kind": kind}
     if data is not None:
-        if kind == "cv":
-            raise RunDirError(
-                f"{path} is a CV directory; --data needs one model",
-                code="E604",
-                hint=f"pick a fold: relx eval {path}/fold_0 --data {data}",
-            )
         if kind == "predictions":
             raise RunDirError(
                 f"{path} is a predictions file; --data needs a run or checkpoint directory",
@@ -235,6 +230,7 @@ def evaluate(
             )
         from relx.evaluate._predict import predict_split
 
+        # A CV directory predicts with the fold ensemble (relx.evaluate._loading).
         checkpoint = path / rundir.DIR_BEST if kind == "run" else path
         records = predict_split(checkpoint, data, batch_size=batch_size, device=device,
                                 trust_remote_code=trust_remote_code)
@@ -314,5 +310,7 @@ def evaluate(
     result["skipped_folds"] = skipped
     result["missing_folds"] = missing
     result["fold_summary"] = _fold_summary(per_fold)
+    result["threshold_cross_fitted"] = cross_fitted_summary(
+        {fold.name: fold / rundir.VAL_PREDICTIONS_FILE for fold in folds if fold.name in per_fold})
     result["scores"] = score_predictions(pooled, source=f"{path} (all folds pooled)", **common)
     return result

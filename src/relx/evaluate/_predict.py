@@ -31,6 +31,7 @@ from typing import Any
 from relx import rundir
 from relx._guard import check_output_file
 from relx.errors import ConfigError, RunDirError
+from relx.evaluate._loading import decision_threshold, is_cv_dir, load_for_prediction
 from relx.evaluate._novelty import novelty_run_dir, predict_novelty
 from relx.evaluate._predictions import Prediction, predictions_from_probs, write_predictions
 from relx.labels import NOT_LABEL
@@ -50,6 +51,7 @@ _DEFAULT_REPRESENTATION: dict[str, Any] = {
     "max_length_tokens": 512,
     "use_chat_template": True,
     "context": "multi_sentence",
+    "symmetric": False,
 }
 
 
@@ -136,8 +138,8 @@ def score_pairs(
     """
     import numpy as np
 
-    from relx.models import iter_probabilities
-    from relx.represent import encode_examples
+    from relx.models import iter_view_probabilities
+    from relx.represent import ORDER_VIEWS, both_orders, encode_examples
 
     labels = list(model.labels)
     mask = getattr(model, "type_pair_mask", None)
@@ -150,8 +152,12 @@ def score_pairs(
         else:
             run_index.append(i)
     if run_index:
+        # represent.symmetric: both entity orders, their probabilities averaged
+        # (relx.models.iter_view_probabilities).
+        views = ORDER_VIEWS if settings.get("symmetric") else 1
+        chosen = [examples[i] for i in run_index]
         encoded = encode_examples(
-            [examples[i] for i in run_index],
+            both_orders(chosen) if views > 1 else chosen,
             tokenizer,
             style=settings["style"],
             prompt=bool(settings["prompt"]),
@@ -165,8 +171,8 @@ def score_pairs(
         if pad_id is None:
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         model.to(device)
-        for chunk in iter_probabilities(
-            model, encoded, pad_token_id=int(pad_id), device=device,
+        for chunk in iter_view_probabilities(
+            model, encoded, views=views, pad_token_id=int(pad_id), device=device,
             batching=settings.get("batching", "padded"),
             max_tokens_per_batch=max_tokens_per_batch, max_batch_size=batch_size,
             window=max(4 * batch_size, 256), mask=mask,
@@ -261,8 +267,8 @@ def predict_split(
     Split JSON keeps its own pairs (ids match the split); a corpus is paired with the run's
     context. Predictions take the arg-max label, as the training engine's validation does.
     """
-    path = resolve_checkpoint(checkpoint)
-    model, tokenizer, info = _load(path, trust_remote_code=trust_remote_code)
+    path = Path(checkpoint) if is_cv_dir(checkpoint) else resolve_checkpoint(checkpoint)
+    model, tokenizer, info = load_for_prediction(path, trust_remote_code=trust_remote_code)
     settings = _representation(path, info)
     examples = _read_examples(data, settings["context"])
     return predict_examples(model, tokenizer, examples, representation=settings,
@@ -276,7 +282,7 @@ def predict(
     out: str | os.PathLike[str],
     output_format: str = "pubtator",
     input_format: str | None = None,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     batch_size: int = 32,
     device: str | None = None,
     progress: bool = False,
@@ -291,6 +297,7 @@ def predict(
         output_format: One of :data:`OUTPUT_FORMATS`.
         input_format: Force the input format (default: detected per file).
         threshold: Minimum ``p(relation) = 1 - p(NOT)`` for a written relation.
+            ``None``: the run's tuned threshold (``decision.json``), else 0.5.
         batch_size: Examples per forward pass.
         device: ``cpu``/``cuda``/...; ``None`` picks CUDA when available.
         progress: Show a progress bar.
@@ -321,14 +328,17 @@ def predict(
     if output_format not in OUTPUT_FORMATS:
         raise ConfigError(f"--format {output_format!r} is not an output format; expected one "
                           f"of {', '.join(OUTPUT_FORMATS)}", code="E508")
+    if threshold is None:  # the run's tuned threshold (a CV directory: its folds' mean)
+        threshold = decision_threshold(run)
+        threshold = 0.5 if threshold is None else threshold
     if not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold must be in [0, 1]; got {threshold}. 0.5 predicts a "
                           "relation when it is more likely than NOT", code="E508")
-    checkpoint = resolve_checkpoint(run)
+    checkpoint = Path(run) if is_cv_dir(run) else resolve_checkpoint(run)
     check_output_file(out, inputs=inputs)  # before any work: never overwrite an input
     log = ProblemLog()
     documents = read_corpus(list(inputs), format=input_format, log=log)
-    model, tokenizer, info = _load(checkpoint, trust_remote_code=trust_remote_code)
+    model, tokenizer, info = load_for_prediction(checkpoint, trust_remote_code=trust_remote_code)
     settings = _representation(checkpoint, info)
     examples = build_pairs(documents, context=settings["context"], log=log)
     records = predict_examples(model, tokenizer, examples, representation=settings,

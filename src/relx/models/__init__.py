@@ -28,12 +28,14 @@ from relx.models._classifier import (
     pool_index_from_attention_mask,
 )
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
+from relx.models._ensemble import FoldEnsemble
 from relx.models._heads import DECODER_HEADS, ENCODER_HEADS, HEADS, ClassificationHead
 from relx.models._inference import (
     ProbabilityChunk,
     iter_probabilities,
     predict_probabilities,
 )
+from relx.models._views import iter_view_probabilities, predict_view_probabilities
 from relx.models._memory import (
     MemoryEstimate,
     estimate_training_memory,
@@ -49,6 +51,9 @@ from relx.models._pooling import (
 )
 
 __all__ = [
+    "FoldEnsemble",
+    "iter_view_probabilities",
+    "predict_view_probabilities",
     "iter_probabilities",
     "MemoryEstimate",
     "estimate_training_memory",

@@ -48,7 +48,13 @@ from relx.represent._prompt import (
     build_prompt_template,
 )
 
+from relx.represent._symmetric import ORDER_VIEWS, both_orders, iter_both_orders, swap_entities
+
 __all__ = [
+    "ORDER_VIEWS",
+    "both_orders",
+    "iter_both_orders",
+    "swap_entities",
     "BatchingMode",
     "PaddedBatching",
     "PackedBatching",

@@ -177,6 +177,11 @@ class RepresentConfig(_Section):
         True,
         description="Render the prompt through the tokenizer's chat template when it has one.",
     )
+    symmetric: bool = Field(
+        False,
+        description="Relations are undirected: train on both entity orders (A,B and B,A, same "
+        "label) and predict the mean probabilities of both orders (recorded with the model).",
+    )
 
 
 class LoraSection(_Section):
@@ -259,9 +264,23 @@ class TrainSection(_Section):
     )
     weight_decay: float = Field(0.01, ge=0, description="AdamW decoupled weight decay.")
     label_smoothing: float = Field(0.0, ge=0, lt=1, description="Cross-entropy label smoothing.")
-    class_weights: Literal["none", "balanced"] = Field(
+    class_weights: Literal["none", "balanced", "sqrt"] = Field(
         "none",
-        description="Weight the loss per class: balanced = n / (K * count), as sklearn's.",
+        description="Weight the loss per class: balanced = n / (K * count), as sklearn's; "
+        "sqrt = the square root of that (milder on rare classes).",
+    )
+    negative_sample: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Keep this share of the NOT training pairs per epoch, re-drawn each epoch "
+        "from seed + epoch; None = all of them. Validation always scores every pair.",
+    )
+    tune_threshold: bool = Field(
+        True,
+        description="After training, tune the NOT threshold on the best checkpoint's "
+        "validation predictions and save it with the model (decision.json): relx predict "
+        "uses it unless --threshold is given. The best checkpoint is still chosen by arg-max.",
     )
     max_grad_norm: float | None = Field(
         1.0, gt=0, description="Clip the gradient norm to this; None = no clipping."

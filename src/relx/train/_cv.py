@@ -475,7 +475,7 @@ def cross_validate(
 def _summarize_dir(
     out: Path, folds: Sequence[int], outcomes: dict[int, FoldOutcome]
 ) -> dict[str, Any]:
-    from relx.evaluate import pair_metrics
+    from relx.evaluate import cross_fitted_summary, pair_metrics
 
     per_fold: dict[int, dict[str, Any]] = {}
     gold_all: list[str] = []
@@ -496,6 +496,8 @@ def _summarize_dir(
         if gold_all else None
     summary = summarize_folds(per_fold, labels=labels or POSITIVE_LABELS, pooled=pooled)
     summary["failed_folds"] = failed
+    summary["threshold_cross_fitted"] = cross_fitted_summary(
+        {str(k): out / fold_dir_name(k) / VAL_PREDICTIONS_FILE for k in per_fold})
     summary["outcomes"] = {
         str(k): {
             "status": o.status,

@@ -67,6 +67,7 @@ class LoopContext:
     bar: Progress
     max_steps_this_session: int | None = None
     steps_this_session: int = field(default=0)
+    val_views: int = 1  # encodings per validation example (represent.symmetric: 2)
 
     @property
     def device(self) -> torch.device:
@@ -219,6 +220,7 @@ def evaluate_and_checkpoint(ctx: LoopContext, state: LoopState, epoch_done: floa
             batch_size=ctx.eval_batch_size,
             batching=ctx.batching,
             mask=ctx.mask,
+            views=ctx.val_views,
         )
         improved = is_better(metrics, state.best_metrics, select)
         ctx.writer.log({"event": "eval", "step": step, "epoch": epoch_done, **metrics})

@@ -46,6 +46,7 @@ from relx import __version__, rundir
 from relx._io import read_json
 from relx.errors import ConfigError, RelxWarning, RunDirError
 from relx.train._checkpoint import is_checkpoint, load_last
+from relx.train._balance import class_weight_tensor, plan_epoch
 from relx.train._config import (
     RelxConfig,
     check_ready,
@@ -55,6 +56,7 @@ from relx.train._config import (
     resolve_config,
     truncation_warning,
 )
+from relx.train._decision_step import tune_run_threshold
 from relx.train._env import collect_environment
 from relx.train._loop import LoopContext, run_loop
 from relx.train._run import RunWriter
@@ -140,7 +142,8 @@ def train(
         built = setup_model(config, labels=labels, batching=batching)
         inputs = encode_inputs(config, data, built, task=task, labels=labels)
         schedule = plan_schedule(
-            config, inputs, batching=batching, num_processes=accelerator.num_processes
+            config, inputs, batching=batching, num_processes=accelerator.num_processes,
+            negative_id=0 if task.negative_label is not None else None,
         )
         optim = setup_optimizer(config, built.model, schedule, inputs, labels=labels)
         # The scheduler is not prepared: accelerate would step it once per process.
@@ -184,6 +187,7 @@ def train(
             writer=writer,
             bar=bar,
             max_steps_this_session=max_steps_this_session,
+            val_views=inputs.val_views,
         )
         try:
             status = run_loop(ctx, state)
@@ -410,6 +414,7 @@ def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> 
         "padding_side": "right",
         # The task's question line of the instruction prompt (relx.tasks).
         "prompt_question": get_task(config.task).prompt_question,
+        "symmetric": config.represent.symmetric,
     }
     trainable, total = model.parameter_counts()
     notes.append(f"parameters: {trainable:,} trainable of {total:,} "
@@ -432,6 +437,7 @@ class Inputs:
     val_examples: list[Any]
     mask: Any
     notes: list[str] = field(default_factory=list)
+    val_views: int = 1  # encodings per validation example (represent.symmetric: 2)
 
 
 def encode_inputs(
@@ -440,7 +446,7 @@ def encode_inputs(
     """Token ids and targets (relx.represent), the type-pair mask when the task uses it, and
     the training subset (``train.skip_masked_pairs``)."""
     from relx.models import TypePairMask
-    from relx.represent import encode_examples
+    from relx.represent import ORDER_VIEWS, both_orders, encode_examples
 
     r = config.represent
     enc_args = dict(
@@ -451,8 +457,11 @@ def encode_inputs(
         chat_template=None if r.use_chat_template else False,
         question=task.prompt_question,
     )
-    train_enc = encode_examples(data.train, built.tokenizer, **enc_args)
-    val_enc = encode_examples(data.val, built.tokenizer, **enc_args)
+    # represent.symmetric: both entity orders, adjacent (relx.represent.both_orders).
+    views = ORDER_VIEWS if r.symmetric else 1
+    ordered = both_orders if r.symmetric else list
+    train_enc = encode_examples(ordered(data.train), built.tokenizer, **enc_args)
+    val_enc = encode_examples(ordered(data.val), built.tokenizer, **enc_args)
     notes: list[str] = []
     for split, result in (("training", train_enc), ("validation", val_enc)):
         message = truncation_warning(config, result.n_truncated, len(result.examples), split=split)
@@ -473,7 +482,8 @@ def encode_inputs(
         )
         encoded = kept
     return Inputs(train_encoding=train_enc, val_encoding=val_enc, train=encoded,
-                  train_examples=data.train, val_examples=data.val, mask=mask, notes=notes)
+                  train_examples=data.train, val_examples=data.val, mask=mask, notes=notes,
+                  val_views=views)
 
 
 # ---------------------------------------------------------------------- 5. schedule
@@ -511,14 +521,22 @@ def plan_batches(
 
 
 def plan_schedule(
-    config: RelxConfig, inputs: Inputs, *, batching: Any, num_processes: int
+    config: RelxConfig, inputs: Inputs, *, batching: Any, num_processes: int,
+    negative_id: int | None = None,
 ) -> Schedule:
-    """Plan every epoch's batches with the batching mode; count steps and warmup."""
+    """Plan every epoch's batches with the batching mode; count steps and warmup.
+
+    ``negative_id``: class id of the task's negative class, for ``train.negative_sample``
+    (relx.train._balance).
+    """
     t = config.train
     lengths = [len(e.input_ids) for e in inputs.train]
+    label_ids = [e.label for e in inputs.train]
     plans = [
-        plan_batches(lengths, batch_size=t.batch_size, max_tokens_per_batch=t.max_tokens_per_batch,
-                     seed=t.seed + epoch, batching=batching)
+        plan_epoch(lengths, label_ids, negative_id=negative_id, share=t.negative_sample,
+                   seed=t.seed + epoch, planner=lambda sub, seed: plan_batches(
+                       sub, batch_size=t.batch_size, max_tokens_per_batch=t.max_tokens_per_batch,
+                       seed=seed, batching=batching))
         for epoch in range(t.epochs)
     ]
     window = t.grad_accum_steps * num_processes
@@ -550,15 +568,6 @@ class Optimization:
     class_weight: torch.Tensor | None
 
 
-def _class_weights(labels: Sequence[int], num_labels: int) -> torch.Tensor:
-    """sklearn's "balanced" weights n / (K * count); absent classes get 1 (never a target)."""
-    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=num_labels)
-    present = counts > 0
-    weights = np.ones(num_labels, dtype=np.float64)
-    weights[present] = len(labels) / (present.sum() * counts[present])
-    return torch.tensor(weights, dtype=torch.float32)
-
-
 def setup_optimizer(
     config: RelxConfig, model: Any, schedule: Schedule, inputs: Inputs, *, labels: Sequence[str]
 ) -> Optimization:
@@ -582,9 +591,7 @@ def setup_optimizer(
         num_warmup_steps=schedule.warmup_steps,
         num_training_steps=schedule.total_steps,
     )
-    weight = None
-    if t.class_weights == "balanced":
-        weight = _class_weights([e.label for e in inputs.train], len(labels))
+    weight = class_weight_tensor(t.class_weights, [e.label for e in inputs.train], len(labels))
     return Optimization(optimizer=optimizer, scheduler=scheduler, class_weight=weight)
 
 
@@ -746,6 +753,7 @@ def finalize(
             batch_size=t.eval_batch_size or 2 * t.batch_size,
             batching=batching,
             mask=best_mask,
+            views=inputs.val_views,
         )
         recorded = state.best_value
         if recorded is not None and abs(final[select] - recorded) > 1e-6:
@@ -761,6 +769,8 @@ def finalize(
         )
         writer.log({"event": "final", "step": state.global_step, **final})
         writer.flush()
+        decision = tune_run_threshold(best_dir, probs, inputs.val_examples, task=task,
+                                      labels=labels, enabled=t.tune_threshold)
         summary[0] = {
             "status": "complete",
             "run_dir": str(run_dir),
@@ -777,6 +787,7 @@ def finalize(
                 "metrics": state.best_metrics,
             },
             "final": final,
+            **decision,
             "n_train": len(data.train),
             "n_val": len(data.val),
             "effective_batch_size": effective_batch_size(config, accelerator.num_processes),

@@ -44,16 +44,18 @@ def validate(
     batch_size: int,
     batching: Any,
     mask: Any,
+    views: int = 1,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Probabilities of the encoded ``inputs`` (aligned with ``examples``) and their metrics.
 
     Batches of ``batch_size`` examples, length-sorted (no token budget: the batches of a
     validation do not change with ``train.max_tokens_per_batch``); the loss is computed
     before the type-pair mask (the model's own calibration), the probabilities after.
+    ``views``: encodings per example in ``inputs`` (symmetric pairs: 2), averaged.
     """
-    from relx.models import predict_probabilities
+    from relx.models import predict_view_probabilities
 
-    probs, loss = predict_probabilities(
+    probs, loss = predict_view_probabilities(
         model,
         inputs,
         pad_token_id=pad_token_id,
@@ -62,6 +64,7 @@ def validate(
         max_batch_size=batch_size,
         window=max(len(inputs), 1),
         mask=mask,
+        views=views,
     )
     return probs, score_probabilities(probs, examples, task=task, labels=labels, loss=loss)
 
