@@ -60,7 +60,8 @@ def test_config_collects_all_problems_one_line_each(tmp_path: Path) -> None:
     text = "\n".join(problems)
     # each problem names the key, its file:line (or --set), what was expected and what came
     assert f"{path}:2: model.method: expected one of 'full', 'lora' or 'qlora'; got 'lora2'" in text
-    assert f"{path}:4: train.learning_rate: unknown key; expected one of lr," in text
+    assert (f"{path}:4: train.learning_rate: unknown config key 'train.learning_rate': the "
+            "Hugging Face name; relx calls it 'train.lr'; expected one of lr,") in text
     assert f"{path}:5: train.epochs" in text and "got 0" in text
     assert "train.scheduler (from --set): expected one of 'linear', 'cosine' or 'constant'" in text
     assert all("\n" not in p and "Fix:" in p for p in problems)
@@ -175,3 +176,20 @@ def test_config_relative_data_paths_resolve_against_the_file(tmp_path: Path) -> 
 def test_config_fold_rotation_is_the_users_protocol() -> None:
     assert [val_split_index(f, 5) for f in range(5)] == [4, 0, 1, 2, 3]
     assert val_split_index(0, 5, rotation=0) == 0
+
+
+def test_config_split_files_folder_stands_for_its_split_files(tmp_path) -> None:
+    folder = tmp_path / "splits"
+    folder.mkdir()
+    for k in (0, 1, 10, 2):
+        (folder / f"split_{k}.json").write_text("[]")
+    config = load_config({}, [f"data.split_files=[{folder}]"])
+    assert [p.rsplit("/", 1)[-1] for p in config.data.split_files] == [
+        "split_0.json", "split_1.json", "split_2.json", "split_10.json"]
+
+
+def test_config_typo_and_preset_suggestions() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'train.lr'"):
+        load_config({}, ["train.lrr=1e-4"])
+    with pytest.raises(ConfigError, match="did you mean 'biored/minilm'"):
+        load_config("biored/minilm2")

@@ -479,7 +479,7 @@ def _describe_error(err: dict[str, Any], origin: _Origin) -> str:
     where = origin.where(loc)
     if kind == "extra_forbidden":
         section, _, name = loc.rpartition(".")
-        return unknown_key_problem(where, name, _allowed_keys(section))
+        return unknown_key_problem(where, name, _allowed_keys(section), section=section)
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return (
@@ -492,13 +492,30 @@ def _describe_error(err: dict[str, Any], origin: _Origin) -> str:
     return f"{where}: {err['msg'].lower()}; got {got}. Fix: give a value of the expected type."
 
 
-def unknown_key_problem(where: str, name: str, allowed: Sequence[str]) -> str:
-    """The one line for an unknown config key: the single place unknown keys are reported
-    (a "did you mean" suggestion hooks in here)."""
+def unknown_key_problem(where: str, name: str, allowed: Sequence[str], *,
+                        section: str = "") -> str:
+    """The one line for an unknown config key: the single place unknown keys are reported,
+    with "did you mean" (or the relx name of a Hugging Face ``TrainingArguments`` name)."""
+    from relx.train._aliases import unknown_key_message
+
+    dotted = f"{section}.{name}" if section else name
+    hint = unknown_key_message(dotted, _dotted_keys(RelxConfig))
     return (
-        f"{where}: unknown key; expected one of {', '.join(allowed)}; got {name!r}. "
+        f"{where}: {hint}; expected one of {', '.join(allowed)}. "
         f"Fix: rename or remove it (relx config fill shows every key)."
     )
+
+
+def _dotted_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every dotted key of the schema (``train.lr``, ``model.lora.r``, ...)."""
+    keys: list[str] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys += _dotted_keys(annotation, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
 
 
 def _allowed_keys(section: str) -> list[str]:
@@ -581,8 +598,12 @@ def load_config(
     if not path.is_file():
         path = _preset_or_missing(path)
     if not path.is_file():
+        from relx.train._aliases import suggest_preset
+        from relx.train._presets import list_presets
+
         raise ConfigError(
-            f"{path}: config file not found; expected a YAML file",
+            f"{path}: config file not found; expected a YAML file or a preset "
+            f"({suggest_preset(str(source), list_presets())})",
             code="E405",
             hint="relx config fill new.yaml  # writes a config with every default",
         )
@@ -638,6 +659,11 @@ def _resolve_data_paths(raw: Any, base: Path) -> Any:
             data[key] = [
                 os.path.abspath(base / f) if isinstance(f, str) and f else f for f in files
             ]
+    if isinstance(data.get("split_files"), list):
+        from relx.train._aliases import expand_split_files
+
+        # The folder `relx data build` wrote stands for its split_0.json .. split_{K-1}.json.
+        data["split_files"] = expand_split_files(data["split_files"])
     return raw
 
 

@@ -54,8 +54,10 @@ def preset_path(name: str) -> Path:
     clean = name.removesuffix(".yaml").strip("/")
     path = PRESETS_DIR / f"{clean}.yaml"
     if ".." in Path(clean).parts or not path.is_file():
+        from relx.train._aliases import suggest_preset
+
         raise ConfigError(
-            f"preset {name!r} does not exist; expected one of: {', '.join(list_presets())}",
+            suggest_preset(name, list_presets()),
             code="E408",
             hint="relx config show quickstart/minilm",
         )
