@@ -57,6 +57,17 @@ def make_tiny_bert(
         RoFormerModel(RoFormerConfig(**sizes, embedding_size=hidden_size)).save_pretrained(folder)
     elif architecture == "bert":
         BertModel(BertConfig(**sizes)).save_pretrained(folder)
+    elif architecture == "llama":
+        # A decoder over the same vocabulary (packed training tests): no dropout in Llama.
+        from transformers import LlamaConfig, LlamaModel
+
+        LlamaModel(LlamaConfig(
+            vocab_size=len(vocab), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+            num_hidden_layers=2, num_attention_heads=hidden_size // 32, num_key_value_heads=1,
+            max_position_embeddings=512, pad_token_id=0, architectures=["LlamaForCausalLM"],
+        )).save_pretrained(folder)
     else:
-        raise ValueError(f"architecture must be 'bert' or 'roformer'; got {architecture!r}")
+        raise ValueError(
+            f"architecture must be 'bert', 'roformer' or 'llama'; got {architecture!r}"
+        )
     return folder

@@ -89,7 +89,9 @@ def _run_child(config, run_dir: Path, *, fault: str | None, kill_after: float | 
 
 
 def _events(run: Path) -> list[dict]:
-    return [{k: v for k, v in e.items() if k != "epoch" or e["event"] != "final"}
+    # time_s is wall-clock (it never repeats); everything else must
+    return [{k: v for k, v in e.items()
+             if (k != "epoch" or e["event"] != "final") and k != "time_s"}
             for e in read_metrics(run) if e["event"] in {"train", "eval", "final"}]
 
 

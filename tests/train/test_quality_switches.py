@@ -78,7 +78,7 @@ def test_negative_sample_shortens_every_epoch_plan_of_the_recipe() -> None:
     sampled = plan_schedule(load_config(base, ["train.negative_sample=0.25"]), inputs,
                             batching="padded", num_processes=1, negative_id=0)
     assert full.total_steps == 20 and sampled.total_steps == 2 * 4  # 20 + 20 of 80 NOT
-    kept = [sorted(i for batch in plan for i in batch) for plan in sampled.plans]
+    kept = [sorted(i for step in plan for micro in step for i in micro) for plan in sampled.steps]
     assert all({i for i in range(100) if i % 5 == 0} <= set(k) for k in kept)
     assert kept[0] != kept[1]  # other negatives each epoch
 

@@ -122,23 +122,35 @@ def _predict_window(
         shuffle=False,
         seed=0,
     )
-    probs = torch.zeros(len(chunk), model.num_labels)
-    loss_sum, n_labelled = 0.0, 0
+    # Results stay on the device until the window is done: one device-to-host copy per
+    # window, not a sync per batch (the labels' validity is known on the host already).
+    parts: list[torch.Tensor] = []
+    losses: list[torch.Tensor] = []
+    n_labelled = 0
     for idx in plan:
         members = [chunk[i] for i in idx]
         batch = mode.collate(members, pad_token_id=pad_token_id, pool=getattr(model, "pool", None))
         labels = batch.pop("labels", None)
-        batch = {k: v.to(device) for k, v in batch.items()}
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         logits = model(batch).float()
         if labels is not None:
-            labels = labels.to(logits.device)
             valid = labels >= 0
-            if valid.any():
-                loss_sum += float(F.cross_entropy(logits[valid], labels[valid], reduction="sum"))
-                n_labelled += int(valid.sum())
+            n_valid = int(valid.sum())
+            if n_valid:
+                keep = valid.nonzero().flatten().to(logits.device)
+                target = labels[valid].to(logits.device)
+                losses.append(F.cross_entropy(logits.index_select(0, keep), target,
+                                              reduction="sum").double())
+                n_labelled += n_valid
         if mask is not None:
             logits = mask.apply(logits, [ex.type_pair for ex in members])
-        probs[idx] = torch.softmax(logits, dim=-1).cpu()
+        parts.append(torch.softmax(logits, dim=-1))
+    probs = torch.zeros(len(chunk), model.num_labels)
+    order = torch.tensor([i for idx in plan for i in idx], dtype=torch.long)
+    if parts:
+        probs[order] = torch.cat(parts).cpu()
+    # float64 sum of float32 per-batch sums: the same number as summing Python floats
+    loss_sum = float(torch.stack(losses).sum().cpu()) if losses else 0.0
     return ProbabilityChunk(start=start, probs=probs, loss_sum=loss_sum, n_labelled=n_labelled)
 
 

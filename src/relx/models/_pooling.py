@@ -46,7 +46,10 @@ def last_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     rows, width = mask.shape
     columns = torch.arange(width, device=mask.device).expand(rows, width)
     last = torch.where(mask, columns, torch.full_like(columns, -1)).max(dim=1).values
-    if bool((last < 0).any()):
+    # The check reads a device value back (a host sync per forward): CPU only. On CUDA an
+    # empty row gives index -1 + row*T, a wrong token rather than an error; the collate
+    # functions never build one (they reject empty batches and examples have >= 1 token).
+    if not mask.is_cuda and bool((last < 0).any()):
         raise ValueError("attention_mask has a row with no attended token")
     return torch.arange(rows, device=mask.device) * width + last
 
@@ -67,7 +70,7 @@ def first_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     rows, width = mask.shape
     columns = torch.arange(width, device=mask.device).expand(rows, width)
     first = torch.where(mask, columns, torch.full_like(columns, width)).min(dim=1).values
-    if bool((first >= width).any()):
+    if not mask.is_cuda and bool((first >= width).any()):  # CPU only (see last_token_index)
         raise ValueError("attention_mask has a row with no attended token")
     return torch.arange(rows, device=mask.device) * width + first
 

@@ -54,6 +54,21 @@ class BatchingMode(Protocol):
         """Batches of example indices (every index once), deterministic for ``seed``."""
         ...
 
+    def plan_steps(
+        self,
+        lengths: Sequence[int],
+        *,
+        batch_size: int,
+        grad_accum_steps: int,
+        num_processes: int,
+        max_tokens: int | None,
+        seed: int,
+    ) -> list[list[list[int]]]:
+        """One training epoch: ``steps[s][m]`` = example indices of micro-batch ``m`` of
+        optimizer step ``s`` (all processes; the loop gives rank ``r`` micro-batches
+        ``r, r + P, ...``). Every index once, deterministic for ``seed``."""
+        ...
+
     def collate(
         self,
         examples: Sequence[EncodedExample],
@@ -113,6 +128,23 @@ class PaddedBatching:
             # first, as training-time validation has always batched).
             order = sorted(range(len(lengths)), key=lambda i: lengths[i])
         return [order[i : i + max_batch_size] for i in range(0, len(order), max_batch_size)]
+
+    def plan_steps(
+        self,
+        lengths: Sequence[int],
+        *,
+        batch_size: int,
+        grad_accum_steps: int,
+        num_processes: int,
+        max_tokens: int | None,
+        seed: int,
+    ) -> list[list[list[int]]]:
+        """The epoch's shuffled :meth:`plan`, cut into windows of ``grad_accum_steps x
+        num_processes`` batches (one window = one optimizer step; the last may be short)."""
+        plan = self.plan(lengths, max_tokens=max_tokens, max_batch_size=batch_size,
+                         shuffle=True, seed=seed)
+        window = grad_accum_steps * num_processes
+        return [plan[i : i + window] for i in range(0, len(plan), window)]
 
     def collate(
         self,

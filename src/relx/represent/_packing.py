@@ -228,6 +228,46 @@ class PackedBatching:
             rng.shuffle(batches)
         return batches
 
+    def plan_steps(
+        self,
+        lengths: Sequence[int],
+        *,
+        batch_size: int,
+        grad_accum_steps: int,
+        num_processes: int,
+        max_tokens: int | None,
+        seed: int,
+    ) -> list[list[list[int]]]:
+        """Steps of ``batch_size x grad_accum_steps x num_processes`` examples (the effective
+        batch keeps its meaning), each split into micro-batches of at most ``max_tokens``
+        real tokens (:func:`split_by_budget`; no example cap under a budget, ``batch_size``
+        examples per micro-batch without one).
+
+        Under several processes a step's examples are first dealt longest-first to one shard
+        per process, and each shard is split on its own, so every rank gets work of about
+        the same size; micro-batches are interleaved so that rank ``r`` takes ``r, r+P, ...``.
+        """
+        _check_positive(batch_size=batch_size, grad_accum_steps=grad_accum_steps,
+                        num_processes=num_processes)
+        effective = batch_size * grad_accum_steps * num_processes
+        max_items = None if max_tokens is not None else batch_size
+        steps = plan_steps(lengths, effective_batch=effective, budget=max_tokens,
+                           max_batch_size=max_items, shuffle=True, seed=seed)
+        if num_processes == 1:
+            return steps
+        out = []
+        for step in steps:
+            members = sorted((i for micro in step for i in micro), key=lambda i: -lengths[i])
+            shards = [members[r::num_processes] for r in range(num_processes)]
+            parts = [
+                [[shard[p] for p in part] for part in split_by_budget(
+                    [lengths[i] for i in shard], max_tokens, max_batch_size=max_items)]
+                for shard in shards
+            ]
+            rounds = max(len(p) for p in parts)
+            out.append([p[k] for k in range(rounds) for p in parts if k < len(p)])
+        return out
+
     def collate(
         self,
         examples: Sequence[EncodedExample],

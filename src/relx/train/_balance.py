@@ -13,6 +13,8 @@ holds (``train.negative_sample``), so the loop trains on whatever plan it is giv
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -59,12 +61,16 @@ def plan_epoch(
     negative_id: int | None,
     share: float | None,
     seed: int,
-    planner: Callable[[Sequence[int], int], list[list[int]]],
-) -> list[list[int]]:
-    """One epoch's batches (indices into ``lengths``): ``planner(lengths, seed)`` over all
-    examples, or over the epoch's down-sampled subset when ``share`` is set."""
+    planner: Callable[[Sequence[int], int], list[Any]],
+) -> list[Any]:
+    """One epoch's plan (nested lists of indices into ``lengths``: batches, or steps of
+    micro-batches): ``planner(lengths, seed)`` over all examples, or over the epoch's
+    down-sampled subset when ``share`` is set, its indices mapped back."""
     if share is None or share >= 1.0 or negative_id is None:
         return planner(list(lengths), seed)
     kept = kept_indices(label_ids, negative_id=negative_id, share=share, seed=seed)
-    batches = planner([lengths[i] for i in kept], seed)
-    return [[kept[j] for j in batch] for batch in batches]
+
+    def back(node: Any) -> Any:
+        return kept[node] if isinstance(node, int) else [back(child) for child in node]
+
+    return back(planner([lengths[i] for i in kept], seed))

@@ -227,6 +227,12 @@ class ModelConfig(_Section):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="Backbone weight dtype; auto = float32 on CPU, bf16 where supported."
     )
+    gradient_checkpointing: Literal["auto", True, False] = Field(
+        "auto",
+        description="Activation checkpointing (about a third more compute, much less memory): "
+        "auto = only when a micro-batch of the token budget would not fit the card "
+        "(relx.models.plan_activation_checkpointing; off on CPU), true/false = always/never.",
+    )
 
 
 class TrainSection(_Section):
@@ -249,9 +255,24 @@ class TrainSection(_Section):
         "batch_size examples. None = fixed batch_size.",
     )
     batching: str = Field(
-        "padded",
+        "auto",
         description="Batching mode (relx.represent.get_batching), chosen once per run: padded = "
-        "one example per row, right-padded.",
+        "one example per row, right-padded; packed = many examples per row, micro-batches "
+        "sized by real tokens (max_tokens_per_batch); auto = packed on CUDA when the model "
+        "keeps packed examples apart, padded elsewhere (the choice is recorded in notes).",
+    )
+    eval_max_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Token budget per forward pass at validation (the batching mode's count); "
+        "None = 2 x max_tokens_per_batch with packed batching (inference keeps no "
+        "activations), else eval_batch_size examples per forward (today's padded batches).",
+    )
+    log_every_steps: int = Field(
+        10,
+        ge=1,
+        description="Read the training losses back from the device every N optimizer steps "
+        "(one host-device sync per N steps, not per step); every step is still logged.",
     )
     warmup_ratio: float = Field(
         0.0, ge=0, le=1, description="Share of optimizer steps spent warming up the lr."
@@ -707,7 +728,7 @@ def _check_semantics(config: RelxConfig, origin: _Origin) -> list[str]:
             f"{d.fold}. Fix: pick a fold below the number of splits."
         )
     problems.extend(_check_task(config, origin))
-    if config.train.batching != "padded":  # padded is always registered (relx.represent)
+    if config.train.batching not in ("padded", "auto"):  # padded is always registered
         from relx.represent import get_batching
 
         try:
@@ -821,6 +842,20 @@ def _detect_mixed_precision() -> tuple[str, str]:
     return "no", "no CUDA device; CPU autocast is slower than fp32 here"
 
 
+def _detect_batching() -> tuple[str, str]:
+    """``auto`` batching before the model is built: packed on CUDA, padded on the CPU.
+
+    Why not packed on the CPU: there the block masks cost more than the padding they save,
+    and the CPU path is the exact, pinned reference. The recipe falls back to padded (noted)
+    when the built model cannot keep packed examples apart (``check_model``).
+    """
+    import torch
+
+    if torch.cuda.is_available():
+        return "packed", "CUDA device; padding-free micro-batches by real tokens"
+    return "padded", "no CUDA device; padded rows are the CPU reference path"
+
+
 def resolve_config(config: RelxConfig, *, num_processes: int = 1) -> RelxConfig:
     """Fill every automatic choice, log it with its reason, and record it in ``notes``.
 
@@ -861,6 +896,13 @@ def resolve_config(config: RelxConfig, *, num_processes: int = 1) -> RelxConfig:
         value, reason = _detect_mixed_precision()
         t.mixed_precision = value  # type: ignore[assignment]
         _note(config, f"train.mixed_precision={value} (auto: {reason})")
+    if t.batching == "auto":
+        t.batching, reason = _detect_batching()
+        _note(config, f"train.batching={t.batching} (auto: {reason})")
+    if t.batching == "packed" and t.eval_max_tokens is None and t.max_tokens_per_batch:
+        t.eval_max_tokens = 2 * t.max_tokens_per_batch
+        _note(config, f"train.eval_max_tokens={t.eval_max_tokens} (auto: 2 x "
+                      "max_tokens_per_batch; inference keeps no activations)")
     eff = effective_batch_size(config, num_processes)
     _note(
         config,

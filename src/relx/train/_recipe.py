@@ -128,6 +128,7 @@ def train(
     t_start = time.perf_counter()
     run_dir = Path(run_dir)
     config = load_run_config(config, run_dir=run_dir, resume=resume)
+    auto_batching = config.train.batching == "auto"
     accelerator = make_accelerator(config, run_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RelxWarning)  # recorded in notes; logged already
@@ -139,13 +140,19 @@ def train(
         labels = list(task.labels(config.data.labels))
         set_seed(config.train.seed)  # python, numpy, torch (and CUDA): head init, dropout
         data = setup_data(config, task=task, labels=labels)
-        built = setup_model(config, labels=labels, batching=batching)
+        built = setup_model(config, labels=labels, batching=batching,
+                            fallback=auto_batching, device=accelerator.device)
+        if built.batching is not batching:  # auto chose packed; the model cannot take it
+            batching = built.batching
+            config = config.model_copy(deep=True)
+            config.train.batching = batching.name
         inputs = encode_inputs(config, data, built, task=task, labels=labels)
         schedule = plan_schedule(
             config, inputs, batching=batching, num_processes=accelerator.num_processes,
             negative_id=0 if task.negative_label is not None else None,
         )
-        optim = setup_optimizer(config, built.model, schedule, inputs, labels=labels)
+        optim = setup_optimizer(config, built.model, schedule, inputs, labels=labels,
+                                device=accelerator.device)
         # The scheduler is not prepared: accelerate would step it once per process.
         model, optimizer = accelerator.prepare(built.model, optim.optimizer)
         fingerprint = _fingerprint(config, data)
@@ -169,8 +176,7 @@ def train(
             scheduler=optim.scheduler,
             settings=config.train,
             train_inputs=inputs.train,
-            plans=schedule.plans,
-            window=schedule.window,
+            steps=schedule.steps,
             total_steps=schedule.total_steps,
             batching=batching,
             pad_token_id=built.pad_token_id,
@@ -181,7 +187,7 @@ def train(
             val_inputs=inputs.val_encoding.examples,
             val_examples=inputs.val_examples,
             mask=inputs.mask,
-            eval_batch_size=config.train.eval_batch_size or 2 * config.train.batch_size,
+            eval_args=validation_batching(config),
             run_dir=run_dir,
             fingerprint=fingerprint,
             writer=writer,
@@ -193,6 +199,7 @@ def train(
             status = run_loop(ctx, state)
         finally:
             bar.close()
+        throughput = _throughput(ctx, batching)
         if status == "interrupted":
             if writer is not None:
                 writer.flush()
@@ -202,12 +209,14 @@ def train(
                     "run_dir": str(run_dir)}
         # Free the training model and optimizer first: an 8B base must not be held twice.
         pad_token_id = built.pad_token_id
+        best_predictions = ctx.best_predictions
         del ctx, model, optimizer, built, optim
         accelerator.free_memory()
         return finalize(
             config, run_dir, accelerator=accelerator, writer=writer, task=task, labels=labels,
             batching=batching, data=data, inputs=inputs, schedule=schedule, state=state,
-            pad_token_id=pad_token_id, elapsed_since=t_start,
+            pad_token_id=pad_token_id, elapsed_since=t_start, throughput=throughput,
+            best_predictions=best_predictions,
         )
     except BaseException as error:
         # Record how the run ended (a failed setup too, so the same command can start
@@ -370,20 +379,73 @@ class BuiltModel:
     model: Any
     tokenizer: Any
     pad_token_id: int
+    batching: Any = None  # the mode the model takes (auto's padded fallback)
     notes: list[str] = field(default_factory=list)
 
 
-def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> BuiltModel:
+def tokens_per_microbatch(config: RelxConfig) -> int:
+    """Tokens one training forward computes at most (the memory plan's ``N``): the token
+    budget, else ``batch_size x max_length_tokens``."""
+    t = config.train
+    if t.max_tokens_per_batch is not None:
+        return t.max_tokens_per_batch
+    return t.batch_size * config.represent.max_length_tokens
+
+
+def plan_gradient_checkpointing(config: RelxConfig, device: Any) -> tuple[bool, str]:
+    """``model.gradient_checkpointing`` resolved: as set, or (``auto``) from the memory plan
+    of relx.models (token budget, method, dtype, the card's memory); off without CUDA."""
+    m = config.model
+    if m.gradient_checkpointing is not True and m.gradient_checkpointing is not False:
+        device = torch.device(device) if device is not None else torch.device("cpu")
+        if device.type != "cuda":
+            return False, "auto: no CUDA device"
+        try:
+            from transformers import AutoConfig
+
+            from relx.models import plan_activation_checkpointing
+
+            backbone_config = AutoConfig.from_pretrained(
+                m.model_name_or_path, gguf_file=m.gguf_file
+            )
+            backbone_config = getattr(backbone_config, "text_config", backbone_config)
+            dtype = m.dtype if m.dtype != "auto" else (
+                "bfloat16" if torch.cuda.is_bf16_supported() else "float16")
+            card = torch.cuda.get_device_properties(device).total_memory
+            checkpoint, reason = plan_activation_checkpointing(
+                backbone_config, tokens_per_microbatch(config), m.method, dtype, card,
+                lora_dropout=m.lora.dropout if m.method != "full" else 0.0,
+            )
+        except Exception as error:  # an unreadable config must not stop training
+            return False, f"auto: no memory plan ({type(error).__name__}: {error})"
+        return checkpoint, f"auto: {reason}"
+    return bool(m.gradient_checkpointing), "as configured"
+
+
+def setup_model(
+    config: RelxConfig,
+    *,
+    labels: Sequence[str],
+    batching: Any,
+    fallback: bool = False,
+    device: Any = None,
+) -> BuiltModel:
     """Build the classifier (relx.models) and check it takes the batching mode's batches.
+
+    Args:
+        fallback: ``train.batching`` was ``auto``: a model that cannot take the mode's
+            batches is trained padded (noted) instead of failing.
 
     Raises:
         ModelError: the backbone cannot be built, or cannot take this mode's batches.
     """
+    from relx.errors import ModelError
     from relx.models import build_classifier
-    from relx.represent import marker_tokens
+    from relx.represent import get_batching, marker_tokens
     from relx.tasks import get_task
 
     m = config.model
+    checkpointing, why = plan_gradient_checkpointing(config, device)
     markers: tuple[str, ...] = (
         tuple(marker_tokens(config.represent.style)) if m.add_marker_tokens else ()
     )
@@ -399,11 +461,20 @@ def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> 
         target_modules=m.lora.target_modules,
         marker_tokens=markers,
         dtype=m.dtype,
+        gradient_checkpointing=checkpointing,
     )
-    batching.check_model(model)
     # dtype, pad token...: chosen by relx.models
     notes = [f"model.{name}={choice}"
              for name, choice in (getattr(model.info, "choices", None) or {}).items()]
+    notes.append(f"model.gradient_checkpointing={str(checkpointing).lower()} ({why})")
+    try:
+        batching.check_model(model)
+    except ModelError as error:
+        if not fallback:
+            raise
+        notes.append(f"train.batching=padded (auto: the model cannot take packed batches: "
+                     f"{error.message})")
+        batching = get_batching("padded")
     # Saved with every checkpoint, so `relx predict` rebuilds the same inputs from the model.
     model.info.representation = {
         "style": config.represent.style,
@@ -420,7 +491,8 @@ def setup_model(config: RelxConfig, *, labels: Sequence[str], batching: Any) -> 
     notes.append(f"parameters: {trainable:,} trainable of {total:,} "
                  f"({100 * trainable / max(total, 1):.2f}%)")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    return BuiltModel(model=model, tokenizer=tokenizer, pad_token_id=pad_id, notes=notes)
+    return BuiltModel(model=model, tokenizer=tokenizer, pad_token_id=pad_id, batching=batching,
+                      notes=notes)
 
 
 # ------------------------------------------------------------------------ 4. inputs
@@ -491,10 +563,10 @@ def encode_inputs(
 
 @dataclass
 class Schedule:
-    """Every epoch's batches, fixed by ``seed + epoch``, and the optimizer step count."""
+    """Every epoch's optimizer steps (micro-batches of example indices), fixed by
+    ``seed + epoch``, and the optimizer step count."""
 
-    plans: list[list[list[int]]]
-    window: int  # batches per optimizer step, all processes
+    steps: list[list[list[list[int]]]]  # [epoch][step][micro-batch] -> example indices
     steps_per_epoch: list[int]
     total_steps: int
     warmup_steps: int
@@ -529,18 +601,21 @@ def plan_schedule(
     ``negative_id``: class id of the task's negative class, for ``train.negative_sample``
     (relx.train._balance).
     """
+    from relx.represent import get_batching
+
     t = config.train
+    mode = get_batching(batching)
     lengths = [len(e.input_ids) for e in inputs.train]
     label_ids = [e.label for e in inputs.train]
-    plans = [
+    steps = [
         plan_epoch(lengths, label_ids, negative_id=negative_id, share=t.negative_sample,
-                   seed=t.seed + epoch, planner=lambda sub, seed: plan_batches(
-                       sub, batch_size=t.batch_size, max_tokens_per_batch=t.max_tokens_per_batch,
-                       seed=seed, batching=batching))
+                   seed=t.seed + epoch, planner=lambda sub, seed: mode.plan_steps(
+                       sub, batch_size=t.batch_size, grad_accum_steps=t.grad_accum_steps,
+                       num_processes=num_processes, max_tokens=t.max_tokens_per_batch,
+                       seed=seed))
         for epoch in range(t.epochs)
     ]
-    window = t.grad_accum_steps * num_processes
-    steps_per_epoch = [math.ceil(len(p) / window) for p in plans]
+    steps_per_epoch = [len(s) for s in steps]
     total_steps = sum(steps_per_epoch)
     if t.max_steps is not None:
         total_steps = min(total_steps, t.max_steps)
@@ -550,9 +625,10 @@ def plan_schedule(
     note = (
         f"optimizer steps={total_steps} ({steps_per_epoch[0]} per epoch x {t.epochs} epochs"
         + (", capped by train.max_steps" if t.max_steps else "")
-        + f"), warmup={warmup}"
+        + f"), warmup={warmup}; batching={mode.name}, "
+        + f"{sum(len(s) for s in steps[0]) / max(len(steps[0]), 1):.2f} forwards per step"
     )
-    return Schedule(plans=plans, window=window, steps_per_epoch=steps_per_epoch,
+    return Schedule(steps=steps, steps_per_epoch=steps_per_epoch,
                     total_steps=total_steps, warmup_steps=warmup, notes=[note])
 
 
@@ -569,9 +645,19 @@ class Optimization:
 
 
 def setup_optimizer(
-    config: RelxConfig, model: Any, schedule: Schedule, inputs: Inputs, *, labels: Sequence[str]
+    config: RelxConfig,
+    model: Any,
+    schedule: Schedule,
+    inputs: Inputs,
+    *,
+    labels: Sequence[str],
+    device: Any = None,
 ) -> Optimization:
-    """AdamW with decay on matrices only, the configured lr schedule, class weights."""
+    """AdamW with decay on matrices only, the configured lr schedule, class weights.
+
+    On CUDA (``device``; accelerate moves the parameters there) AdamW is torch's fused
+    kernel: one launch for all parameters instead of several per tensor. The CPU path is
+    unchanged (the default implementation)."""
     from transformers import get_scheduler
 
     t = config.train
@@ -584,6 +670,7 @@ def setup_optimizer(
             {"params": no_decay, "weight_decay": 0.0},
         ],
         lr=t.lr,
+        **({"fused": True} if _fused_adamw(model, device) else {}),
     )
     scheduler = get_scheduler(
         t.scheduler if t.scheduler != "constant" else "constant_with_warmup",
@@ -593,6 +680,13 @@ def setup_optimizer(
     )
     weight = class_weight_tensor(t.class_weights, [e.label for e in inputs.train], len(labels))
     return Optimization(optimizer=optimizer, scheduler=scheduler, class_weight=weight)
+
+
+def _fused_adamw(model: Any, device: Any) -> bool:
+    """Fused AdamW when training runs on CUDA with floating-point trainable parameters."""
+    if device is None or torch.device(device).type != "cuda":
+        return False
+    return all(p.is_floating_point() for p in model.parameters() if p.requires_grad)
 
 
 # ------------------------------------------------------------------ 7. start/resume
@@ -706,6 +800,86 @@ def _write_run_files(
 # ---------------------------------------------------------------------- 8. finalize
 
 
+#: Most examples per validation forward when a token budget sizes the batches (the budget
+#: binds first; the cap only bounds the per-example bookkeeping of one forward).
+EVAL_MAX_BATCH_SIZE = 1024
+
+
+def validation_batching(config: RelxConfig) -> dict[str, Any]:
+    """The batching arguments of every validation of a run (``predict_probabilities``).
+
+    One function for training-time validation and the reload in :func:`finalize`: the same
+    model and input then get the same inference batches, so the same numbers (bf16
+    arithmetic depends on batch shapes). With ``train.eval_max_tokens`` the batches are
+    sized by that token budget; without it, ``eval_batch_size`` (default 2 x batch_size)
+    examples per forward, length-sorted (today's padded validation).
+    """
+    t = config.train
+    if t.eval_max_tokens is not None:
+        return {"max_tokens_per_batch": t.eval_max_tokens,
+                "max_batch_size": t.eval_batch_size or EVAL_MAX_BATCH_SIZE}
+    return {"max_tokens_per_batch": None, "max_batch_size": t.eval_batch_size or 2 * t.batch_size}
+
+
+def _throughput(ctx: LoopContext, batching: Any) -> dict[str, Any]:
+    """Training speed of this session for summary.json: real tokens and examples per second
+    of the loop's wall time minus validation, peak CUDA memory reserved, the batching mode."""
+    if ctx.device.type == "cuda":
+        torch.cuda.synchronize(ctx.device)  # the loop's work is queued, not done
+    wall = time.perf_counter() - ctx.loop_start
+    train_s = max(wall - ctx.eval_seconds, 1e-9)
+    out: dict[str, Any] = {
+        "batching": batching.name,
+        "train_seconds": train_s,
+        "eval_seconds": ctx.eval_seconds,
+        "train_tokens": ctx.tokens_this_session,
+        "train_tokens_per_s": ctx.tokens_this_session / train_s,
+        "train_examples_per_s": ctx.examples_this_session / train_s,
+        "peak_memory_reserved_bytes": None,
+    }
+    if ctx.device.type == "cuda":
+        out["peak_memory_reserved_bytes"] = int(torch.cuda.max_memory_reserved(ctx.device))
+    return out
+
+
+def reload_check(
+    final: dict[str, Any],
+    recorded: float | None,
+    *,
+    select: str,
+    predictions: Sequence[int] | None,
+    reloaded: Sequence[int],
+    exact: bool,
+) -> str | None:
+    """The warning when the reloaded best checkpoint does not score as it did in training.
+
+    Both validations run the same batches under the same autocast (:func:`validation_batching`,
+    :func:`finalize`), so a healthy run reproduces its numbers. In float32 the metric must
+    match to 1e-6. Under bf16/fp16 autocast kernels may still round differently, so the
+    arg-max predictions are compared instead: a few flipped borderline examples
+    (:data:`LOW_PRECISION_FLIP_SHARE`) are arithmetic; more means the saved model differs.
+    """
+    if recorded is None:
+        return None
+    if exact or predictions is None or len(predictions) != len(reloaded):
+        if abs(final[select] - recorded) <= 1e-6:
+            return None
+        return (f"reloaded best checkpoint scores {select}={final[select]:.6f} but "
+                f"{recorded:.6f} at training time; the saved model differs from the trained one")
+    flipped = sum(a != b for a, b in zip(predictions, reloaded, strict=True))
+    if flipped <= LOW_PRECISION_FLIP_SHARE * len(reloaded):
+        return None
+    return (f"reloaded best checkpoint changes {flipped} of {len(reloaded)} validation "
+            f"predictions ({select}={final[select]:.6f}, {recorded:.6f} at training time; more "
+            f"than {LOW_PRECISION_FLIP_SHARE:.1%} is not low-precision rounding); the saved "
+            "model differs from the trained one")
+
+
+#: Share of validation predictions a bf16/fp16 reload may flip (rounding on borderline
+#: examples) before :func:`reload_check` calls the saved model different.
+LOW_PRECISION_FLIP_SHARE = 0.005
+
+
 def finalize(
     config: RelxConfig,
     run_dir: Path,
@@ -721,13 +895,17 @@ def finalize(
     state: LoopState,
     pad_token_id: int,
     elapsed_since: float,
+    throughput: dict[str, Any] | None = None,
+    best_predictions: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Reload best, predict validation, write predictions + summary, then ``COMPLETE``.
 
     The final validation predictions come from the *saved* best checkpoint, loaded fresh
     with load_classifier on the main process only. No DDP wrapper or stale reference to the
     training model is involved (a reload that scores the training model cannot happen), and
-    the files users will load are the ones that are scored.
+    the files users will load are the ones that are scored. It is validated exactly as
+    during training: the same batches (:func:`validation_batching`) under the same
+    autocast (the run's mixed precision; accelerate autocasts the training model's forward).
     """
     from accelerate.utils import broadcast_object_list
 
@@ -742,25 +920,30 @@ def finalize(
         device = accelerator.device
         best_model, _, _ = load_classifier(best_dir, device=device)
         best_mask = getattr(best_model, "type_pair_mask", None) or inputs.mask
-        probs, final = validate(
-            best_model,
-            inputs.val_encoding.examples,
-            inputs.val_examples,
-            task=task,
-            labels=labels,
-            pad_token_id=pad_token_id,
-            device=device,
-            batch_size=t.eval_batch_size or 2 * t.batch_size,
-            batching=batching,
-            mask=best_mask,
-            views=inputs.val_views,
-        )
-        recorded = state.best_value
-        if recorded is not None and abs(final[select] - recorded) > 1e-6:
-            message = (
-                f"{best_dir}: reloaded best checkpoint scores {select}={final[select]:.6f} but "
-                f"{recorded:.6f} at training time; the saved model differs from the trained one"
+        with accelerator.autocast():
+            probs, final = validate(
+                best_model,
+                inputs.val_encoding.examples,
+                inputs.val_examples,
+                task=task,
+                labels=labels,
+                pad_token_id=pad_token_id,
+                device=device,
+                batching=batching,
+                mask=best_mask,
+                views=inputs.val_views,
+                **validation_batching(config),
             )
+        problem = reload_check(
+            final, state.best_value, select=select, predictions=best_predictions,
+            reloaded=probs.argmax(dim=-1).tolist(),
+            exact=t.mixed_precision == "no" and (
+                config.model.dtype == "float32"
+                or (config.model.dtype == "auto" and device.type == "cpu")
+            ),
+        )
+        if problem:
+            message = f"{best_dir}: {problem}"
             warnings.warn(message, RelxWarning, stacklevel=2)
             logger.warning(message)
         write_predictions(
@@ -802,6 +985,7 @@ def finalize(
             },
             "examples_seen": state.examples_seen,
             "elapsed_s": time.perf_counter() - elapsed_since,
+            **(throughput or {}),
             "notes": list(config.notes),
         }
         writer.write_summary(summary[0])

@@ -41,17 +41,20 @@ def validate(
     labels: Sequence[str],
     pad_token_id: int,
     device: Any,
-    batch_size: int,
     batching: Any,
     mask: Any,
+    max_batch_size: int,
+    max_tokens_per_batch: int | None = None,
     views: int = 1,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Probabilities of the encoded ``inputs`` (aligned with ``examples``) and their metrics.
 
-    Batches of ``batch_size`` examples, length-sorted (no token budget: the batches of a
-    validation do not change with ``train.max_tokens_per_batch``); the loss is computed
-    before the type-pair mask (the model's own calibration), the probabilities after.
-    ``views``: encodings per example in ``inputs`` (symmetric pairs: 2), averaged.
+    Batches planned by the run's batching mode, length-sorted, under ``max_tokens_per_batch``
+    (``train.eval_max_tokens``) or of ``max_batch_size`` examples; the recipe passes the same
+    arguments at training time and at the reload (``relx.train._recipe.validation_batching``),
+    so both see identical batches. The loss is computed before the type-pair mask (the
+    model's own calibration), the probabilities after. ``views``: encodings per example in
+    ``inputs`` (symmetric pairs: 2), averaged.
     """
     from relx.models import predict_view_probabilities
 
@@ -61,7 +64,8 @@ def validate(
         pad_token_id=pad_token_id,
         device=device,
         batching=batching,
-        max_batch_size=batch_size,
+        max_tokens_per_batch=max_tokens_per_batch,
+        max_batch_size=max_batch_size,
         window=max(len(inputs), 1),
         mask=mask,
         views=views,
