@@ -453,7 +453,9 @@ def main() -> None:
             parser.error("--data PREP is required (make it with --prepare PREP)")
         sizes = dict(LLAMA_8B, num_hidden_layers=args.layers)
     biored = data / "biored"
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), TOKENIZERS_PARALLELISM="false")
+    env = dict(os.environ, TOKENIZERS_PARALLELISM="false",
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT / "src"),
+                                                      os.environ.get("PYTHONPATH")) if p))
     small = ["--set", "train.mixed_precision='no'", "--set", "model.dtype=float32"] if args.tiny \
         else []
     files = ["--set", f"data.train_files=[{biored / 'Train.PubTator'}]",
