@@ -73,7 +73,7 @@ def _options() -> dict:
 _KILLED_CHILD = """
 import os, signal, sys
 import relx.models
-real = relx.models.iter_probabilities
+real = relx.models.iter_view_probabilities  # the entry of relx.evaluate.score_pairs
 calls = []
 def dying(*args, **kwargs):
     calls.append(1)
@@ -81,7 +81,7 @@ def dying(*args, **kwargs):
         if len(calls) == 3:  # inside the third chunk, after two committed ones
             os.kill(os.getpid(), signal.SIGKILL)
         yield chunk
-relx.models.iter_probabilities = dying
+relx.models.iter_view_probabilities = dying
 from relx.evaluate import predict_stream
 predict_stream(sys.argv[1], [sys.argv[2]], out_dir=sys.argv[3], output_format="jsonl",
                window=%d, batch_size=4, device="cpu", threshold=0.3)

@@ -191,7 +191,7 @@ def predict_stream(
     out_dir: str | os.PathLike[str],
     output_format: str = "jsonl",
     input_format: str | None = None,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     batch_size: int = 32,
     max_tokens_per_batch: int | None = None,
     window: int = DEFAULT_WINDOW,
@@ -208,7 +208,8 @@ def predict_stream(
         out_dir: The output directory (see :mod:`relx.evaluate._stream_layout`).
         output_format: One of :data:`~relx.evaluate.OUTPUT_FORMATS`, per chunk file.
         input_format: Force the input format (default: detected per file).
-        threshold: Minimum ``p(relation) = 1 - p(NOT)`` for a written relation.
+        threshold: Minimum ``p(relation) = 1 - p(NOT)`` for a written relation; ``None`` = the
+            run's tuned threshold (decision.json), else 0.5.
         batch_size: Most pairs per forward pass.
         max_tokens_per_batch: Token budget per forward pass (``None``: ``batch_size`` pairs).
         window: Documents per chunk: bounds memory, and the unit of commits and of resuming.
@@ -232,6 +233,12 @@ def predict_stream(
     if output_format not in OUTPUT_FORMATS:
         raise ConfigError(f"--format {output_format!r} is not an output format; expected one "
                           f"of {', '.join(OUTPUT_FORMATS)}", code="E508")
+    if threshold is None:
+        # The run's own tuned NOT threshold (decision.json), as single-file predict uses.
+        from relx.evaluate._loading import decision_threshold
+
+        saved = decision_threshold(run)
+        threshold = saved if saved is not None else 0.5
     if not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"--threshold must be in [0, 1]; got {threshold}", code="E508")
     if window < 1 or batch_size < 1:
