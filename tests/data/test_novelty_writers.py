@@ -29,10 +29,11 @@ DOC = Document(
 EXPECTED = [("Association", True), ("Bind", False), ("Positive_Correlation", None)]
 
 
-def test_pubtator_writes_novel_no_and_unknown_as_fifth_column() -> None:
+def test_pubtator_writes_novel_no_and_leaves_unknown_out_of_the_fifth_column() -> None:
     lines = [line.split("\t") for line in format_pubtator([DOC]).splitlines()
              if line.count("\t") >= 3 and line.split("\t")[1] in dict(EXPECTED)]
-    assert [cols[4] for cols in lines] == ["Novel", "No", "-"]
+    # Unknown novelty: a standard 4-column relation line (never "No").
+    assert [cols[4] if len(cols) > 4 else None for cols in lines] == ["Novel", "No", None]
     (back,) = parse_pubtator(format_pubtator([DOC]))
     assert [(r.relation_type, r.novel) for r in back.relations] == EXPECTED
 

@@ -41,5 +41,6 @@ def test_config_validate_exits_1_with_one_line_per_problem(tmp_path: Path) -> No
     lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
     assert lines[0] == "error [E401] 2 config problems:"
     assert lines[1].startswith(f"{path}:2: train.lr: input should be less than 1; got 2.0.")
-    assert lines[2].startswith(f"{path}:3: train.sheduler: unknown key; expected one of lr,")
+    assert lines[2].startswith(f"{path}:3: train.sheduler: unknown config key 'train.sheduler'; "
+                               "did you mean 'train.scheduler'?; expected one of lr,")
     assert lines[3].startswith("hint: relx config validate")
