@@ -45,7 +45,8 @@ def test_report_html_renders_every_plot_in_chromium(
 ) -> None:
     target = run_dir if kind == "run" else cv_dir
     written = write_report(target, tmp_path / "report", n_bootstrap=50)
-    assert written["plots"] == ["learning_curves", "per_class", "confusion", "pr_curves"]
+    assert written["plots"] == ["learning_curves", "per_class", "confusion", "pr_curves",
+                                "f1_threshold"]
     html_path = Path(written["html"])
     page = html_path.read_text()
     assert "http://" not in page and "https://" not in page  # needs no network
@@ -55,7 +56,7 @@ def test_report_html_renders_every_plot_in_chromium(
     dom = _render(probe, tmp_path / "profile", screenshot)
     assert 'data-checked="yes"' in dom
     images = re.findall(r"<img[^>]*class=\"plot\"[^>]*>", dom)
-    assert len(images) == 4
+    assert len(images) == len(written["plots"])
     assert all('data-ok="yes"' in img for img in images), images
     assert screenshot.is_file() and screenshot.stat().st_size > 10_000
     if kind == "cv":
