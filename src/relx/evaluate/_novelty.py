@@ -161,14 +161,19 @@ class NoveltyPredictor:
 
     def __init__(self, novelty_run: str | os.PathLike[str], *, batch_size: int = 32,
                  device: str | None = None) -> None:
-        from relx.evaluate._predict import _load, _representation, resolve_checkpoint
+        from relx.evaluate._predict import resolve_checkpoint
 
         self.checkpoint = resolve_checkpoint(novelty_run)
         self.batch_size = batch_size
         self.device = device
         self._loaded: tuple[Any, Any, dict[str, Any]] | None = None
-        self._load = lambda: (lambda m, t, i: (m, t, _representation(self.checkpoint, i)))(
-            *_load(self.checkpoint))
+
+    def _load(self) -> tuple[Any, Any, dict[str, Any]]:
+        """The novelty model, its tokenizer and its recorded representation settings."""
+        from relx.evaluate._predict import _load, _representation
+
+        model, tokenizer, info = _load(self.checkpoint)
+        return model, tokenizer, _representation(self.checkpoint, info)
 
     def fill(self, records: Sequence[Prediction], examples: Sequence[Any], *,
              negative_label: str = "NOT", progress: bool = False) -> tuple[int, int]:
