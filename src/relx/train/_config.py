@@ -829,6 +829,18 @@ def _note(config: RelxConfig, message: str, *, warn: bool = False) -> None:
         config.notes = [*config.notes, message]
 
 
+def mixed_precision_for(value: str) -> tuple[str, str]:
+    """The mixed precision a run uses for a configured ``train.mixed_precision`` and why.
+
+    The one place ``auto`` is decided: :func:`resolve_config` records it in the notes and
+    the recipe's Accelerator autocasts with it (relx/train/_recipe.py, ``make_accelerator``),
+    so the precision written in the run directory is the precision the run trained in.
+    """
+    if value != "auto":
+        return value, "configured"
+    return _detect_mixed_precision()
+
+
 def _detect_mixed_precision() -> tuple[str, str]:
     try:
         import torch
@@ -893,7 +905,7 @@ def resolve_config(config: RelxConfig, *, num_processes: int = 1) -> RelxConfig:
             warn=True,
         )
     if t.mixed_precision == "auto":
-        value, reason = _detect_mixed_precision()
+        value, reason = mixed_precision_for(t.mixed_precision)
         t.mixed_precision = value  # type: ignore[assignment]
         _note(config, f"train.mixed_precision={value} (auto: {reason})")
     if t.batching == "auto":

@@ -53,6 +53,7 @@ from relx.train._config import (
     config_to_yaml,
     effective_batch_size,
     load_config,
+    mixed_precision_for,
     resolve_config,
     truncation_warning,
 )
@@ -285,7 +286,9 @@ def make_accelerator(config: RelxConfig, run_dir: Path) -> Any:
         # cpu=True without CUDA: accelerate then runs gloo DDP under torchrun/accelerate
         # launch (otherwise every CPU process believes it is the only one).
         cpu=not torch.cuda.is_available(),
-        mixed_precision=t.mixed_precision if t.mixed_precision != "auto" else None,
+        # ``auto`` resolved here by the same rule resolve_config records (before this fix
+        # an ``auto`` run was noted "bf16" but trained in fp32: accelerate got None).
+        mixed_precision=mixed_precision_for(t.mixed_precision)[0],
         log_with=trackers or None,
         project_config=ProjectConfiguration(
             project_dir=str(run_dir), logging_dir=str(run_dir / TENSORBOARD_DIR)
