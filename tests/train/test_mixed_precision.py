@@ -40,3 +40,19 @@ def test_configured_precision_is_kept(monkeypatch):
     monkeypatch.setattr(_config, "_detect_mixed_precision", lambda: ("bf16", "pretend SM 90"))
     assert mixed_precision_for("no") == ("no", "configured")
     assert mixed_precision_for("auto")[0] == "bf16"
+
+
+def test_inference_autocasts_like_validation_only_on_cuda():
+    import contextlib
+
+    import torch
+
+    from relx.evaluate._predict import inference_autocast
+
+    on_gpu = inference_autocast("bf16", "cuda")
+    assert isinstance(on_gpu, torch.autocast)
+    assert on_gpu.fast_dtype == torch.bfloat16 and on_gpu.device == "cuda"
+    assert inference_autocast("fp16", torch.device("cuda:0")).fast_dtype == torch.float16
+    # CPU, fp32 runs and runs saved before the setting existed: no autocast
+    for precision, device in (("bf16", "cpu"), ("no", "cuda"), (None, "cuda")):
+        assert isinstance(inference_autocast(precision, device), contextlib.nullcontext)

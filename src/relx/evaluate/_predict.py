@@ -138,7 +138,6 @@ def score_pairs(
     """
     import numpy as np
 
-    from relx.models import iter_view_probabilities
     from relx.represent import ORDER_VIEWS, both_orders, encode_examples
 
     labels = list(model.labels)
@@ -171,17 +170,48 @@ def score_pairs(
         if pad_id is None:
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         model.to(device)
-        for chunk in iter_view_probabilities(
-            model, encoded, views=views, pad_token_id=int(pad_id), device=device,
-            batching=settings.get("batching", "padded"),
-            max_tokens_per_batch=max_tokens_per_batch, max_batch_size=batch_size,
-            window=max(4 * batch_size, 256), mask=mask,
-        ):
-            rows = run_index[chunk.start:chunk.start + len(chunk.probs)]
-            probs[rows] = chunk.probs.double().numpy()
-            if on_batch is not None:
-                on_batch(len(rows))
+        with inference_autocast(settings.get("mixed_precision"), device):
+            _score_into(probs, run_index, model, encoded, views=views, pad_id=int(pad_id),
+                        device=device, settings=settings, batch_size=batch_size,
+                        max_tokens_per_batch=max_tokens_per_batch, mask=mask,
+                        on_batch=on_batch)
     return probs, len(examples) - len(run_index)
+
+
+def inference_autocast(mixed_precision: str | None, device: Any) -> Any:
+    """The autocast the model trained under, on the same device type, for inference.
+
+    A run trained with bf16/fp16 autocast on CUDA validated under it
+    (relx/train/_validation.py); scoring its checkpoint the same way makes ``relx eval
+    --data`` and ``relx predict`` give the numbers of training-time validation (and run at
+    bf16 speed). Elsewhere (CPU, or a run that trained in fp32) nothing is autocast.
+    """
+    import contextlib
+
+    import torch
+
+    dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    if mixed_precision in dtypes and torch.device(device).type == "cuda":
+        return torch.autocast("cuda", dtype=dtypes[mixed_precision])
+    return contextlib.nullcontext()
+
+
+def _score_into(probs: Any, run_index: list[int], model: Any, encoded: Any, *, views: int,
+                pad_id: int, device: Any, settings: dict[str, Any], batch_size: int,
+                max_tokens_per_batch: int | None, mask: Any, on_batch: Any) -> None:
+    """Fill ``probs[run_index]`` from the one inference path, chunk by chunk."""
+    from relx.models import iter_view_probabilities
+
+    for chunk in iter_view_probabilities(
+        model, encoded, views=views, pad_token_id=pad_id, device=device,
+        batching=settings.get("batching", "padded"),
+        max_tokens_per_batch=max_tokens_per_batch, max_batch_size=batch_size,
+        window=max(4 * batch_size, 256), mask=mask,
+    ):
+        rows = run_index[chunk.start:chunk.start + len(chunk.probs)]
+        probs[rows] = chunk.probs.double().numpy()
+        if on_batch is not None:
+            on_batch(len(rows))
 
 
 def predict_examples(

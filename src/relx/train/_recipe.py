@@ -489,6 +489,9 @@ def setup_model(
         # The task's question line of the instruction prompt (relx.tasks).
         "prompt_question": get_task(config.task).prompt_question,
         "symmetric": config.represent.symmetric,
+        # The autocast validation ran under: inference uses it on the same device type
+        # (relx/evaluate/_predict.py, inference_autocast).
+        "mixed_precision": mixed_precision_for(config.train.mixed_precision)[0],
     }
     trainable, total = model.parameter_counts()
     notes.append(f"parameters: {trainable:,} trainable of {total:,} "
