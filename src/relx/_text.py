@@ -10,15 +10,81 @@ command that converts it.
 from __future__ import annotations
 
 import codecs
+import gzip
 import io
 import os
+import zlib
 from pathlib import Path
 
 from relx.errors import DataError
 
-__all__ = ["read_utf8", "open_utf8", "check_not_utf16", "looks_utf16"]
+__all__ = ["GZIP_MAGIC", "read_utf8", "open_utf8", "check_not_utf16", "looks_utf16",
+           "is_gzip", "read_file_bytes", "read_head"]
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+#: The first two bytes of every gzip member.
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` starts with the gzip magic bytes (whatever its name)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == GZIP_MAGIC
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
+def _gzip_error(path: Path, error: Exception, what: str) -> DataError:
+    return DataError(f"cannot decompress gzip ({type(error).__name__}: {error}); expected "
+                     f"{what} (a complete gzip file; a truncated download?)", path=str(path),
+                     code="E109", hint=f"check it with: gzip -t {path}")
+
+
+def read_file_bytes(path: str | os.PathLike[str], *, what: str) -> bytes:
+    """The bytes of ``path``, decompressed when it is gzip (by magic bytes, not by name).
+
+    Raises:
+        DataError: E109 when the file is missing, a folder, or a broken gzip file.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"file not found; expected {what}", path=str(p), code="E109") from None
+    except IsADirectoryError:
+        raise DataError(f"is a folder; expected {what}", path=str(p), code="E109") from None
+    if data[:2] == GZIP_MAGIC:
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as error:
+            raise _gzip_error(p, error, what) from None
+    return data
+
+
+def read_head(path: str | os.PathLike[str], size: int, *, what: str) -> bytes:
+    """The first ``size`` bytes of ``path``'s content (decompressed when it is gzip).
+
+    Raises:
+        DataError: E109 when the file is missing, a folder, or a broken gzip file.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as raw:
+            if raw.read(2) != GZIP_MAGIC:
+                raw.seek(0)
+                return raw.read(size)
+            raw.seek(0)
+            try:
+                with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                    return unzipped.read(size)
+            except (OSError, EOFError, zlib.error) as error:
+                raise _gzip_error(p, error, what) from None
+    except FileNotFoundError:
+        raise DataError(f"file not found; expected {what}", path=str(p), code="E109") from None
+    except IsADirectoryError:
+        raise DataError(f"is a folder; expected {what}", path=str(p), code="E109") from None
 
 
 def looks_utf16(head: bytes) -> bool:
@@ -46,7 +112,7 @@ def check_not_utf16(path: str | os.PathLike[str], head: bytes, *, what: str) -> 
 
 
 def read_utf8(path: str | os.PathLike[str], *, what: str) -> str:
-    """The text of ``path`` decoded as UTF-8 (BOM dropped).
+    """The text of ``path`` decoded as UTF-8 (BOM dropped; gzip decompressed first).
 
     Args:
         path: The file.
@@ -57,12 +123,7 @@ def read_utf8(path: str | os.PathLike[str], *, what: str) -> str:
             line of the first bad byte).
     """
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"file not found; expected {what}", path=str(p), code="E109") from None
-    except IsADirectoryError:
-        raise DataError(f"is a folder; expected {what}", path=str(p), code="E109") from None
+    data = read_file_bytes(p, what=what)
     check_not_utf16(p, data[:4096], what=what)
     try:
         return data.decode("utf-8-sig")

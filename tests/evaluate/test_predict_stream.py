@@ -16,7 +16,13 @@ from typer.testing import CliRunner
 
 from _evaluate_helpers import save_untrained_run
 from relx.cli import app
-from relx.data import build_pairs, read_corpus, write_bioc_json, write_pubtator
+from relx.data import (
+    build_pairs,
+    read_corpus,
+    write_bioc_json,
+    write_bioc_xml,
+    write_pubtator,
+)
 from relx.data._synth import synthesize_documents
 from relx.errors import ConfigError, RunDirError
 from relx.evaluate import (
@@ -88,7 +94,7 @@ predict_stream(sys.argv[1], [sys.argv[2]], out_dir=sys.argv[3], output_format="j
 """ % WINDOW
 
 
-def test_sigkill_midway_then_resume_writes_every_pair_exactly_once(
+def test_sigkill_inside_a_chunk_then_death_before_commit_then_resume_exactly_once(
     run: Path, corpus: dict[str, Path], candidate_ids: list[str], tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -134,25 +140,144 @@ def test_sigkill_midway_then_resume_writes_every_pair_exactly_once(
     assert again["already_complete"] is True
 
 
-def test_two_shards_equal_the_unsharded_run_pair_for_pair(
-    run: Path, corpus: dict[str, Path], tmp_path: Path
+def _subprocess_env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1", "TRANSFORMERS_VERBOSITY": "error"}
+    for launcher in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        env.pop(launcher, None)
+    return env
+
+
+def test_real_cli_sigkilled_midway_then_same_command_writes_every_pair_exactly_once(
+    run: Path, tmp_path: Path
 ) -> None:
-    whole = tmp_path / "whole"
-    predict_stream(run, [corpus["gz"]], out_dir=whole, **_options())
-    merge_predictions(whole, tmp_path / "whole.jsonl")
+    """``relx predict`` as its own process, SIGKILLed from outside after two committed chunks
+    (wherever it then is: mid-forward, mid-write or mid-commit), then the same command again."""
+    documents = synthesize_documents(n_docs=3 * N_DOCS, seed=11)
+    write_bioc_json(tmp_path / "big.json", documents)
+    big = tmp_path / "big.BioC.JSON.gz"
+    big.write_bytes(gzip.compress((tmp_path / "big.json").read_bytes()))
+    expected = sorted(p.relation_id for p in build_pairs(documents))
+    out = tmp_path / "preds"
+    command = [sys.executable, "-m", "relx", "predict", str(run), str(big), "--out", f"{out}/",
+               "--format", "jsonl", "--window", "3", "--batch-size", "4", "--device", "cpu",
+               "--threshold", "0.3", "--no-progress", "--json"]
+    child = subprocess.Popen(command, env=_subprocess_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    seen = []
+    try:
+        for line in child.stderr:  # the CLI logs one line per committed chunk
+            seen.append(line)
+            if "chunk 1:" in line:
+                os.kill(child.pid, signal.SIGKILL)
+                break
+    finally:
+        child.kill()
+        child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL, "".join(seen[-20:])
+    manifest = json.loads((out / Shard(0, 1).name / "manifest.json").read_text())
+    assert len(manifest["chunks"]) >= 2 and not manifest["complete"]
+
+    again = subprocess.run(command, env=_subprocess_env(), capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    summary = json.loads(again.stdout[again.stdout.index("{"):])
+    assert summary["resumed_chunks"] >= 2 and summary["n_documents"] == 3 * N_DOCS
+    assert summary["new_documents"] == 3 * N_DOCS - 3 * summary["resumed_chunks"]
+    shard_dir = out / Shard(0, 1).name
+    listed = {f for c in json.loads((shard_dir / "manifest.json").read_text())["chunks"]
+              for f in c["files"]}
+    assert {p.name for p in shard_dir.iterdir()} == listed | {"manifest.json"}
+    result = CliRunner().invoke(app, ["predict", "--merge", str(out), "--out",
+                                      str(tmp_path / "all.jsonl")])
+    assert result.exit_code == 0, result.output
+    records = read_predictions(tmp_path / "all.jsonl")  # raises E504 on a duplicate id
+    assert sorted(r.id for r in records) == expected  # every candidate pair exactly once
+
+
+def _cli(*args: str) -> dict:
+    """``relx predict ARGS --json`` in process (the real CLI code); its JSON summary."""
+    result = CliRunner().invoke(app, ["predict", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output[result.output.index("{"):])
+
+
+def _cli_options() -> list[str]:
+    return ["--format", "jsonl", "--window", str(WINDOW), "--batch-size", "4", "--device",
+            "cpu", "--threshold", "0.3", "--no-progress"]
+
+
+def test_cli_shards_0_of_2_and_1_of_2_equal_the_unsharded_run_pair_for_pair(
+    run: Path, corpus: dict[str, Path], candidate_ids: list[str], tmp_path: Path
+) -> None:
+    whole = _cli(str(run), str(corpus["gz"]), "--out", f"{tmp_path / 'whole'}/",
+                 *_cli_options())
     sharded = tmp_path / "sharded"
-    counts = []
-    for k in range(2):
-        counts.append(predict_stream(run, [corpus["gz"]], out_dir=sharded, shard=f"{k}/2",
-                                     **_options())["n_documents"])
-    assert sum(counts) == N_DOCS and min(counts) > 0
-    merge_predictions(sharded, tmp_path / "sharded.jsonl")
+    shards = [_cli(str(run), str(corpus["gz"]), "--out", f"{sharded}/", "--shard", f"{k}/2",
+                   *_cli_options()) for k in range(2)]
+    assert [s["shard"] for s in shards] == ["0/2", "1/2"]
+    assert sum(s["n_documents"] for s in shards) == whole["n_documents"] == N_DOCS
+    assert min(s["n_documents"] for s in shards) > 0
+    assert sum(s["n_pairs"] for s in shards) == whole["n_pairs"] == len(candidate_ids)
+
+    result = CliRunner().invoke(app, ["predict", "--merge", str(sharded), "--out",
+                                      str(tmp_path / "sharded.jsonl"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output[result.output.index("{"):])["n_shards"] == 2
+    # --merge concatenates the shards' chunk files: shard 0's chunks, then shard 1's.
+    parts = b"".join(
+        (sharded / Shard(k, 2).name / name).read_bytes() for k in range(2)
+        for name in (c["files"][0] for c in json.loads(
+            (sharded / Shard(k, 2).name / "manifest.json").read_text())["chunks"]))
+    assert (tmp_path / "sharded.jsonl").read_bytes() == parts
+    CliRunner().invoke(app, ["predict", "--merge", str(tmp_path / "whole"), "--out",
+                             str(tmp_path / "whole.jsonl")])
     a = {r.id: r for r in read_predictions(tmp_path / "whole.jsonl")}
     b = {r.id: r for r in read_predictions(tmp_path / "sharded.jsonl")}
-    assert a.keys() == b.keys()
+    assert sorted(a) == sorted(b) == sorted(candidate_ids)
     for key, record in a.items():
-        assert (record.pred, record.gold) == (b[key].pred, b[key].gold)
+        assert (record.document_id, record.entity_a_id, record.entity_b_id, record.pred,
+                record.gold) == (b[key].document_id, b[key].entity_a_id, b[key].entity_b_id,
+                                 b[key].pred, b[key].gold)
         assert record.probs == pytest.approx(b[key].probs, abs=1e-5)
+
+
+def test_cli_folder_and_glob_of_gzipped_files_of_three_formats(
+    run: Path, corpus: dict[str, Path], candidate_ids: list[str], tmp_path: Path
+) -> None:
+    """A folder (and a glob) of gzipped PubTator, BioC XML and BioC JSON files."""
+    documents = read_corpus([corpus["pubtator"]])
+    folder = tmp_path / "in"
+    folder.mkdir()
+    thirds = [documents[i::3] for i in range(3)]
+    for (name, writer), docs in zip((("a.PubTator", write_pubtator), ("b.BioC.XML",
+                                     write_bioc_xml), ("c.BioC.JSON", write_bioc_json)), thirds):
+        writer(tmp_path / name, docs)
+        (folder / f"{name}.gz").write_bytes(gzip.compress((tmp_path / name).read_bytes()))
+    one = tmp_path / "folder.jsonl"
+    summary = _cli(str(run), str(folder), "--out", str(one), *_cli_options())
+    assert summary["n_documents"] == N_DOCS and not Path(f"{one}.parts").exists()
+    assert sorted(r.id for r in read_predictions(one)) == sorted(candidate_ids)
+    summary = _cli(str(run), str(folder / "*.gz"), "--out", f"{tmp_path / 'globbed'}/",
+                   *_cli_options())
+    assert summary["n_documents"] == N_DOCS and summary["n_pairs"] == len(candidate_ids)
+
+
+def test_cli_eval_data_accepts_a_gzipped_corpus(
+    run: Path, corpus: dict[str, Path], tmp_path: Path
+) -> None:
+    scores = []
+    for name, data in (("plain", corpus["pubtator"]), ("gz", tmp_path / "c.PubTator.gz")):
+        if name == "gz":
+            data.write_bytes(gzip.compress(corpus["pubtator"].read_bytes()))
+        result = CliRunner().invoke(app, ["eval", str(run), "--data", str(data), "--device",
+                                          "cpu", "--bootstrap", "0", "--json", "--out",
+                                          str(tmp_path / f"{name}.eval.json")])
+        assert result.exit_code == 0, result.output
+        scores.append(json.loads(result.output[result.output.index("{"):])["scores"])
+        scores[-1].pop("source", None)
+    assert scores[0] == scores[1]
 
 
 def test_shard_split_depends_on_ids_not_files_and_composes_with_ranks() -> None:

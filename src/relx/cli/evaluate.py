@@ -337,7 +337,9 @@ def _needs_streaming(inputs: list[str]) -> bool:
     path = Path(inputs[0])
     if path.is_file():
         with open(path, "rb") as handle:
-            return handle.read(2) == b"\x1f\x8b"  # gzip: only the stream reader opens it
+            # gzip: PubTator3-sized files, read with bounded memory (read_corpus would hold
+            # every document; it reads gzip too, for relx eval/data).
+            return handle.read(2) == b"\x1f\x8b"
     return not (path.is_dir() and _is_litcoin(path))
 
 

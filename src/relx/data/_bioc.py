@@ -18,6 +18,7 @@ BioC parsers give no line numbers, so problems name the file and the document id
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -34,7 +35,7 @@ from relx.data._document import NO_CONCEPT, Document, Mention, Relation
 from relx.data._problems import ProblemLog
 from relx.data._pubtator import split_concept_ids
 from relx.data._validate import check_document
-from relx._text import check_not_utf16, open_utf8
+from relx._text import check_not_utf16, open_utf8, read_file_bytes
 from relx.errors import DataError
 
 __all__ = [
@@ -139,10 +140,9 @@ def _load(path: str | os.PathLike[str], loader: Callable[[TextIO], bioc.BioCColl
         if binary:
             # XML carries its own encoding declaration (ISO-8859-1 is valid XML): lxml reads
             # the bytes and honours it; decoding as UTF-8 first would reject such a file.
-            with open(p, "rb") as raw:
-                check_not_utf16(p, raw.read(4096), what=what)
-                raw.seek(0)
-                return loader(raw)  # type: ignore[arg-type]
+            data = read_file_bytes(p, what=f"a {what} file")  # gzip decompressed
+            check_not_utf16(p, data[:4096], what=what)
+            return loader(io.BytesIO(data))  # type: ignore[arg-type]
         return loader(open_utf8(p, what=f"a {what} file"))
     except DataError:
         raise

@@ -3,7 +3,8 @@
 The format of each file is recognised by its content (the first few kilobytes), not its
 name: BioRED ships ``.PubTator``, ``.BioC.XML`` and ``.BioC.JSON``, LitCoin ships
 tab-separated files named ``.csv``, and users rename things. The extension is only a
-tie-breaker when the content is ambiguous (an empty file).
+tie-breaker when the content is ambiguous (an empty file). A gzip-compressed file (by its
+magic bytes, whatever its name) is recognised, and read, by its decompressed content.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from relx.data._document import Document
 from relx.data._problems import ProblemLog
-from relx._text import check_not_utf16
+from relx._text import check_not_utf16, read_head
 from relx.errors import DataError
 
 __all__ = ["FORMATS", "detect_format", "read_corpus"]
@@ -37,12 +38,8 @@ _LITCOIN_ROLES = ("abstracts", "entities", "relations")
 
 
 def _sniff(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except FileNotFoundError:
-        raise DataError("file not found; expected a corpus file (PubTator, BioC XML/JSON, "
-                        "LitCoin CSV or split JSON)", path=str(path), code="E109") from None
+    head = read_head(path, _SNIFF_BYTES, what="a corpus file (PubTator, BioC XML/JSON, "
+                     "LitCoin CSV or split JSON; gzipped or not)")
     check_not_utf16(path, head, what="a corpus file")
     return head.decode("utf-8-sig", errors="replace")
 
@@ -60,13 +57,22 @@ def litcoin_role(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+def _plain_name(path: Path) -> Path:
+    """``x.csv.gz`` -> ``x.csv``: the name without a compression suffix."""
+    return path.with_suffix("") if path.suffix.lower() == ".gz" else path
+
+
+def _stem(path: Path) -> str:
+    return _plain_name(path).stem.lower()
+
+
 def _refuse_misheaded_litcoin(path: Path) -> None:
     """A file named like a LitCoin member whose header does not match: an error, not a skip.
 
     Skipping ``entities_train.csv`` because its header lacks a column left every document
     without mentions and wrote 0-pair splits with exit 0.
     """
-    stem = path.stem.lower()
+    stem = _stem(path)
     for role, header in zip(_LITCOIN_ROLES, _LITCOIN_HEADERS):
         if stem.startswith(role):
             first = _sniff(path).split("\n", 1)[0].rstrip("\r")
@@ -124,8 +130,9 @@ def format_from_head(head: str, path: str | os.PathLike[str]) -> str:
             return "litcoin"
     if not stripped:
         by_suffix = {".pubtator": "pubtator", ".xml": "bioc_xml", ".json": "bioc_json"}
-        if p.suffix.lower() in by_suffix:
-            return by_suffix[p.suffix.lower()]
+        suffix = _plain_name(p).suffix.lower()
+        if suffix in by_suffix:
+            return by_suffix[suffix]
     got = repr(stripped[:40]) if stripped else "an empty file"
     raise DataError(f"unrecognised corpus format (starts with {got}); expected PubTator "
                     "('PMID|t|title'), BioC XML ('<collection>'), BioC JSON ('{'), split JSON "
@@ -147,7 +154,7 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 def _litcoin_key(path: Path) -> tuple[str, str]:
     """Group LitCoin files by folder and split name: ``entities_train.csv`` -> ``train``."""
-    stem = path.stem.lower()
+    stem = _stem(path)
     for role in _LITCOIN_ROLES:
         if stem.startswith(role):
             stem = stem[len(role):]
