@@ -7,6 +7,10 @@ the pipeline are real), then predicts each corpus in a fresh process with
 peak RSS, documents/s and pairs/s. Goal: peak RSS at 10x the documents within 1.3x.
 
     python bench/bench_predict_stream.py [--docs 2000 20000] [--window 500] [--workdir DIR]
+
+On a shared, loaded CPU machine set ``OMP_NUM_THREADS=1``: two intra-op threads contending
+for busy cores ran the tiny model ~13x slower (docs/benchmarks.md); the peaks compared are
+unaffected.
 """
 
 from __future__ import annotations
