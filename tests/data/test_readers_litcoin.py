@@ -134,3 +134,50 @@ def test_readers_litcoin_placeholder_named_by_a_relation_is_a_concept(tmp_path: 
     positives = {(p.entity_a_id, p.entity_b_id, p.label) for p in build_pairs(docs, context="document")
                  if p.label != "NOT"}
     assert any("-1" in (a, b) and label == "Negative_Correlation" for a, b, label in positives)
+
+
+def test_readers_litcoin_five_relations_naming_minus_one_keep_their_pairs(tmp_path: Path) -> None:
+    """Issue 15 item 5, the real files' case: one abstract, every mention of one chemical
+    carries -1, and five gold relations name it. All five stay positive pairs with -1 as an
+    ordinary concept (reported once per mention); a -1 in another abstract that no relation
+    names stays "no concept" there."""
+    from relx.data import build_pairs
+
+    folder = tmp_path / "lc"
+    folder.mkdir()
+    title, abstract = "Drug X and five targets.", "Drug X binds A, B, C, D and E; drug X again."
+    text = f"{title} {abstract}"
+    (folder / "abstracts_train.csv").write_text(
+        "abstract_id\ttitle\tabstract\n"
+        f"2001\t{title}\t{abstract}\n"
+        "2002\tAspirin alone.\tAspirin helps.\n", encoding="utf-8")
+    rows = ["id\tabstract_id\toffset_start\toffset_finish\ttype\tmention\tentity_ids"]
+    for n, start in enumerate(i for i in range(len(text)) if text.startswith("rug X", i)):
+        rows.append(f"x{n}\t2001\t{start - 1}\t{start + 5}\tChemicalEntity\t{text[start - 1:start + 5]}\t-1")
+    genes = {g: f"G{k}" for k, g in enumerate("ABCDE")}
+    for g, concept in genes.items():
+        start = text.index(f" {g}", text.index("binds")) + 1
+        rows.append(f"{g}\t2001\t{start}\t{start + 1}\tGeneOrGeneProduct\t{g}\t{concept}")
+    rows.append("o\t2002\t0\t7\tChemicalEntity\tAspirin\t-1")
+    (folder / "entities_train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (folder / "relations_train.csv").write_text(
+        "id\tabstract_id\ttype\tentity_1_id\tentity_2_id\tnovel\n"
+        + "".join(f"{k}\t2001\tBind\t-1\t{c}\tNovel\n" for k, c in enumerate(genes.values())),
+        encoding="utf-8")
+    log = ProblemLog()
+    docs = {d.doc_id: d for d in read_corpus(folder, log=log)}
+    drug = [m for m in docs["2001"].mentions if m.entity_type == "ChemicalEntity"]
+    assert len(drug) == 3 and all(m.concept_ids == ("-1",) for m in drug)
+    assert len(docs["2001"].relations) == 5
+    assert {r.concept_a for r in docs["2001"].relations} == {"-1"}
+    assert docs["2002"].mentions[0].concept_ids == ()  # not named there: no concept
+    kept = [p for p in log.problems if p.code == "E110" and "kept as a concept ID" in p.message]
+    dropped = [p for p in log.problems if p.code == "E110" and "placeholder" in p.message]
+    assert len(kept) == 3 and {p.doc_id for p in kept} == {"2001"}
+    assert len(dropped) == 1 and dropped[0].doc_id == "2002"
+    pairs = [p for p in build_pairs(list(docs.values()), context="document")
+             if p.document_id == "2001"]
+    assert len(pairs) == 15  # 6 concepts (-1 and G0..G4): C(6, 2) candidate pairs
+    positives = [p for p in pairs if p.label != "NOT"]
+    assert len(positives) == 5 and all("-1" in (p.entity_a_id, p.entity_b_id) for p in positives)
+    assert {p.label for p in positives} == {"Bind"}

@@ -20,11 +20,81 @@ from relx.train import (
     resolve_package_path,
 )
 
+#: relx's own recipes: no relx warning, method-aware lr, effective batch within limits.
 EXPECTED = {"quickstart/minilm", "biored/minilm", "biored/llama31-8b-lora", "biored/smollm2-lora"}
+#: The users' recipes, named as such (issue 15 item 3; docs/origin.md): shipped as baselines
+#: for `relx cv`, `relx doctor` and `relx diff`, so they keep the settings relx warns about.
+USERS = {"users/bert-recipe", "users/llama31-8b-lora-origin", "users/smollm2-lora-origin"}
+#: Presets whose model is a hub name (a local folder is given with --set); the others ship on PyPI.
+HUB_MODELS = {"biored/llama31-8b-lora", "users/llama31-8b-lora-origin"}
 
 
 def test_presets_all_expected_are_shipped():
-    assert EXPECTED <= set(list_presets())
+    assert EXPECTED | USERS <= set(list_presets())
+
+
+@pytest.mark.parametrize("name", list_presets())
+def test_presets_every_shipped_preset_loads_and_resolves(name):
+    # Every YAML under relx/presets, including any added later: schema, resolution, model path.
+    config = load_config_file(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        resolved = resolve_config(config)
+    assert resolved.train.lr is not None and resolved.train.lr > 0
+    assert resolved.data.n_splits == 5 and resolved.data.rotation == 4  # the users' protocol
+    path = resolved.model.model_name_or_path
+    assert path and not path.startswith("pkg:")
+    if name not in HUB_MODELS:
+        assert Path(path).is_dir()
+    assert name in EXPECTED | USERS, f"new preset {name}: add it to EXPECTED or USERS"
+
+
+def test_presets_users_recipes_keep_the_origin_settings():
+    # The users' recipes are the baselines of issue 15 and docs/case-study.md: they must stay
+    # what the users ran (relx's warnings about them are the point), not drift towards relx's.
+    import relx.errors
+
+    bert = load_config_file("users/bert-recipe")
+    assert (bert.model.head, bert.train.lr, bert.train.label_smoothing) == ("cls", 3e-5, 0.02)
+    assert bert.model.type_pair_constraint is False and bert.train.batch_size == 16
+    for name in ("users/llama31-8b-lora-origin", "users/smollm2-lora-origin"):
+        cfg = load_config_file(name)
+        assert cfg.model.method == "lora" and cfg.train.lr == pytest.approx(3e-5)
+        assert cfg.represent.prompt is False  # entity markers only
+        assert effective_batch_size(cfg) == 64 and cfg.train.warmup_steps == 100
+        with pytest.warns(relx.errors.RelxWarning, match="1e-04|0.0001|lr"):
+            resolve_config(cfg)
+
+
+@pytest.mark.parametrize("name", sorted(HUB_MODELS))
+def test_presets_llama_local_folder_override(name, tmp_path):
+    # The 8B presets name the hub model; offline users point them at a local folder, and a
+    # folder that does not exist is a config error naming the key, before any data is read.
+    from relx.train import check_ready
+
+    assert "--set model.model_name_or_path=/path/to/Meta-Llama-3.1-8B-Instruct" in \
+        preset_path(name).read_text(encoding="utf-8")
+    corpus = tmp_path / "c.pubtator"
+    corpus.write_text("1|t|x\n1|a|y\n\n", encoding="utf-8")
+    local = tmp_path / "Meta-Llama-3.1-8B-Instruct"
+    local.mkdir()
+    (local / "config.json").write_text("{}", encoding="utf-8")
+    ok = load_config_file(name, [f"model.model_name_or_path={local}",
+                                 f"data.corpus_files=[{corpus}]"])
+    check_ready(ok)
+    assert ok.model.model_name_or_path == str(local)
+    missing = load_config_file(name, [f"model.model_name_or_path={tmp_path / 'nope' / 'Llama'}",
+                                      f"data.corpus_files=[{corpus}]"])
+    with pytest.raises(ConfigError, match="model.model_name_or_path: expected an existing "
+                                          "local model folder") as info:
+        check_ready(missing)
+    assert info.value.code == "E404"
+    (tmp_path / "original").mkdir()
+    (tmp_path / "original" / "params.json").write_text("{}", encoding="utf-8")
+    meta = load_config_file(name, [f"model.model_name_or_path={tmp_path / 'original'}",
+                                   f"data.corpus_files=[{corpus}]"])
+    with pytest.raises(ConfigError, match="original checkpoint layout"):
+        check_ready(meta)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -785,6 +785,8 @@ def check_ready(config: RelxConfig) -> None:
             "model.model_name_or_path: required to train; got nothing. Fix: --set "
             "model.model_name_or_path=PATH_OR_HUB_NAME."
         )
+    else:
+        problems += _local_model_problems(config.model.model_name_or_path, config.model.gguf_file)
     d = config.data
     if not (d.train_files or d.split_files or d.corpus_files):
         problems.append(
@@ -802,6 +804,48 @@ def check_ready(config: RelxConfig) -> None:
             )
     if problems:
         _raise_problems(problems, "E404")
+
+
+def _looks_local(name: str) -> bool:
+    """True when ``name`` can only be a local path, never a hub name (``org/name``)."""
+    return (
+        os.path.isabs(name)
+        or name.startswith((".", "~"))
+        or "\\" in name
+        or name.count("/") >= 2
+        or name.endswith(".gguf")
+    )
+
+
+def _local_model_problems(name: str, gguf_file: str | None) -> list[str]:
+    """A model path that is meant to be local must exist (before any data is read).
+
+    A hub name (``meta-llama/Llama-3.1-8B-Instruct``) is left to the loader; an absolute or
+    relative path that does not exist would otherwise reach the hub client and fail with its
+    "Repo id must be in the form ..." message.
+    """
+    path = Path(name).expanduser()
+    if not _looks_local(name) or (gguf_file is not None and Path(gguf_file).is_absolute()):
+        return []
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), None)
+        return [
+            f"model.model_name_or_path: expected an existing local model folder; got {name}, "
+            f"which does not exist (nearest existing parent: {parent}). Fix: --set "
+            "model.model_name_or_path=/path/to/folder (a save_pretrained folder with "
+            "config.json, or a folder holding the model.gguf_file), e.g. "
+            "/models/Meta-Llama-3.1-8B-Instruct."
+        ]
+    if path.is_dir() and gguf_file is None and not (path / "config.json").is_file() \
+            and (path / "params.json").is_file():
+        return [
+            f"model.model_name_or_path: {name} holds Meta's original checkpoint layout "
+            "(params.json, consolidated.*.pth), not a Hugging Face folder; expected config.json "
+            "and *.safetensors. Fix: point at the Hugging Face download (huggingface-cli "
+            "download meta-llama/Llama-3.1-8B-Instruct --local-dir DIR), not its original/ "
+            "subfolder."
+        ]
+    return []
 
 
 # --------------------------------------------------------------------------- resolving
