@@ -56,3 +56,11 @@ def test_inference_autocasts_like_validation_only_on_cuda():
     # CPU, fp32 runs and runs saved before the setting existed: no autocast
     for precision, device in (("bf16", "cpu"), ("no", "cuda"), (None, "cuda")):
         assert isinstance(inference_autocast(precision, device), contextlib.nullcontext)
+
+
+def test_yaml_no_from_set_means_no_autocast():
+    """`--set train.mixed_precision=no` parses `no` as YAML false; it must mean "no"."""
+    from relx.train import load_config
+
+    config = load_config("biored/minilm", overrides=["train.mixed_precision=no"])
+    assert config.train.mixed_precision == "no"

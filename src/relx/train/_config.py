@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from relx.data import val_split_index
 from relx.errors import ConfigError, RelxError, RelxWarning
@@ -328,6 +328,12 @@ class TrainSection(_Section):
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
         "auto", description="Autocast precision: auto = bf16 on GPUs that support it, else no."
     )
+
+    @field_validator("mixed_precision", mode="before")
+    @classmethod
+    def _yaml_no_is_no(cls, value: Any) -> Any:
+        """YAML 1.1 reads a bare ``no`` (``--set train.mixed_precision=no``) as false."""
+        return "no" if value is False else value
     eval_batch_size: int | None = Field(
         None, ge=1, description="Examples per forward pass at evaluation; None = 2 x batch_size."
     )
