@@ -108,6 +108,17 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+def biored_corpus(data: Path | None, parser: Any) -> list[Path]:
+    """``DATA/Train.PubTator`` and ``DATA/Dev.PubTator``, or a usage error naming what is missing."""
+    if data is None:
+        parser.error("--data DIR is required (or --tiny)")
+    corpus = [data.resolve() / "Train.PubTator", data.resolve() / "Dev.PubTator"]
+    missing = [str(p) for p in corpus if not p.is_file()]
+    if missing:
+        parser.error(f"missing corpus files: {', '.join(missing)}")
+    return corpus
+
+
 def synth_corpus(path: Path, *, docs: int, seed: int, log_dir: Path) -> Path:
     """``relx data synth --out PATH --docs N --seed S`` (the tiny modes' corpus)."""
     result = run(relx_cmd("data", "synth", "--out", str(path), "--docs", str(docs),

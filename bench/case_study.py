@@ -141,12 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         args.bootstrap = min(args.bootstrap, 50)
         model_label = "tiny random Llama (tests/tiny_models.py), --tiny"
     else:
-        if args.data is None:
-            parser.error("--data DIR is required (or --tiny)")
-        corpus = [args.data.resolve() / "Train.PubTator", args.data.resolve() / "Dev.PubTator"]
-        missing = [str(p) for p in corpus if not p.is_file()]
-        if missing:
-            parser.error(f"missing corpus files: {', '.join(missing)}")
+        corpus = cli.biored_corpus(args.data, parser)
         gguf = (args.gguf or default_gguf())
         if gguf is None or not gguf.is_file():
             parser.error(f"--gguf: no GGUF file at {gguf} (give the SmolLM2-135M-Instruct .gguf)")

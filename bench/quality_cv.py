@@ -335,12 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = tiny_inputs(args)
         data_label = "synthetic corpus (relx data synth), tiny random BERT, --tiny"
     else:
-        if args.data is None:
-            parser.error("--data DIR is required (or --tiny)")
-        corpus = [args.data.resolve() / "Train.PubTator", args.data.resolve() / "Dev.PubTator"]
-        missing = [str(p) for p in corpus if not p.is_file()]
-        if missing:
-            parser.error(f"missing corpus files: {', '.join(missing)}")
+        corpus = cli.biored_corpus(args.data, parser)
         if args.minilm and not Path(args.minilm, "config.json").is_file():
             parser.error(f"--minilm {args.minilm}: no config.json there (a save_pretrained folder)")
         data_label = "BioRED Train+Dev, 500 documents"

@@ -36,6 +36,12 @@ def is_gzip(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+def _unreadable(path: Path, error: OSError, what: str) -> DataError:
+    """E109 for a path that is missing or a folder (where a file was expected)."""
+    problem = "is a folder" if isinstance(error, IsADirectoryError) else "file not found"
+    return DataError(f"{problem}; expected {what}", path=str(path), code="E109")
+
+
 def _gzip_error(path: Path, error: Exception, what: str) -> DataError:
     return DataError(f"cannot decompress gzip ({type(error).__name__}: {error}); expected "
                      f"{what} (a complete gzip file; a truncated download?)", path=str(path),
@@ -51,10 +57,8 @@ def read_file_bytes(path: str | os.PathLike[str], *, what: str) -> bytes:
     p = Path(path)
     try:
         data = p.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"file not found; expected {what}", path=str(p), code="E109") from None
-    except IsADirectoryError:
-        raise DataError(f"is a folder; expected {what}", path=str(p), code="E109") from None
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise _unreadable(p, error, what) from None
     if data[:2] == GZIP_MAGIC:
         try:
             return gzip.decompress(data)
@@ -81,10 +85,8 @@ def read_head(path: str | os.PathLike[str], size: int, *, what: str) -> bytes:
                     return unzipped.read(size)
             except (OSError, EOFError, zlib.error) as error:
                 raise _gzip_error(p, error, what) from None
-    except FileNotFoundError:
-        raise DataError(f"file not found; expected {what}", path=str(p), code="E109") from None
-    except IsADirectoryError:
-        raise DataError(f"is a folder; expected {what}", path=str(p), code="E109") from None
+    except (FileNotFoundError, IsADirectoryError) as error:
+        raise _unreadable(p, error, what) from None
 
 
 def looks_utf16(head: bytes) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 import typer
 
+from relx._text import is_gzip
 from relx.errors import RelxWarning
 
 __all__ = ["register", "eval_cli", "predict_cli", "report_cli"]
@@ -336,10 +337,9 @@ def _needs_streaming(inputs: list[str]) -> bool:
         return True
     path = Path(inputs[0])
     if path.is_file():
-        with open(path, "rb") as handle:
-            # gzip: PubTator3-sized files, read with bounded memory (read_corpus would hold
-            # every document; it reads gzip too, for relx eval/data).
-            return handle.read(2) == b"\x1f\x8b"
+        # gzip: PubTator3-sized files, read with bounded memory (read_corpus would hold
+        # every document; it reads gzip too, for relx eval/data).
+        return is_gzip(path)
     return not (path.is_dir() and _is_litcoin(path))
 
 

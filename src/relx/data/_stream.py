@@ -34,6 +34,7 @@ from typing import IO, Any
 
 from relx.data._document import Document
 from relx.data._problems import ProblemLog
+from relx._text import GZIP_MAGIC
 from relx.errors import DataError
 
 __all__ = ["STREAM_FORMATS", "DocumentStream", "expand_inputs", "iter_documents",
@@ -42,7 +43,6 @@ __all__ = ["STREAM_FORMATS", "DocumentStream", "expand_inputs", "iter_documents"
 #: Formats read incrementally; the others are read whole, file by file.
 STREAM_FORMATS: tuple[str, ...] = ("pubtator", "bioc_xml", "bioc_json")
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 8192
 _GLOB_CHARS = frozenset("*?[")
 
@@ -109,7 +109,7 @@ def open_corpus_file(path: Path) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
     try:
         magic = raw.read(2)
         raw.seek(0)
-        if magic == _GZIP_MAGIC:
+        if magic == GZIP_MAGIC:
             with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
                 yield unzipped, raw
         else:
