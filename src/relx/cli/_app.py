@@ -60,7 +60,7 @@ def _quiet_transformers() -> None:
     """Silence transformers' per-load chatter on the command line (library calls keep it).
 
     Every checkpoint reload printed weight-loading progress bars and a "LOAD REPORT" about
-    BERT's pooler, which relx drops on purpose (its heads never read it). relx logs its own
+    BERT's pooler, which relx drops on purpose (the cls head owns its dense layer). relx logs its own
     choices with their reasons; real problems still surface as errors. Cheap when
     transformers was not imported yet: its environment variable is read at import.
     """
