@@ -430,7 +430,9 @@ class RelationClassifier(nn.Module):
             plan = export_plan(self.info, self.head)
             if plan is not None:
                 # The whole classifier in transformers' own layout (relx/models/_export.py).
-                save_sequence_classifier(self.backbone, self.head, self.info, tmp / BACKBONE_DIR, plan)
+                save_sequence_classifier(
+                    self.backbone, self.head, self.info, tmp / BACKBONE_DIR, plan
+                )
             elif self.info.method == "full" and self.info.gguf_file is not None:
                 _save_dequantized(self.backbone, tmp / BACKBONE_DIR)
             elif self.info.method == "full":
@@ -442,8 +444,10 @@ class RelationClassifier(nn.Module):
                 self.backbone.save_pretrained(tmp / ADAPTER_DIR, save_embedding_layers=False)
             from relx.models._card import write_interop_files
 
-            write_interop_files(tmp, self.info, tokenizer, backbone_dir=BACKBONE_DIR, adapter_dir=ADAPTER_DIR,
-                                metrics=card_metrics, data=card_data, final_target=target, export=plan)
+            write_interop_files(
+                tmp, self.info, tokenizer, backbone_dir=BACKBONE_DIR, adapter_dir=ADAPTER_DIR,
+                metrics=card_metrics, data=card_data, final_target=target, export=plan,
+            )
             head_state = {
                 k: v.detach().to("cpu").contiguous() for k, v in self.head.state_dict().items()
             }

@@ -151,8 +151,9 @@ def save_sequence_classifier(
         path.chmod(umask_mode())
         del shard
     if split.is_sharded:
-        index = {"metadata": {**split.metadata, "total_size": sum(
-            v.numel() * v.element_size() for v in state.values())}, "weight_map": split.tensor_to_filename}
+        total = sum(v.numel() * v.element_size() for v in state.values())
+        index = {"metadata": {**split.metadata, "total_size": total},
+                 "weight_map": split.tensor_to_filename}
         atomic_write_json(folder / "model.safetensors.index.json", index)
 
 
@@ -200,6 +201,7 @@ def load_saved_backbone(folder: Path, *, dtype: torch.dtype, trust_remote_code: 
     odd = sorted(k for k in (*loading.get("missing_keys", ()), *loading.get("unexpected_keys", ()))
                  if not _is_head_key(k))
     if odd:
-        warnings.warn(f"{folder}: keys missing from or unexpected in the saved backbone: {odd[:8]}"
-                      + (f" and {len(odd) - 8} more" if len(odd) > 8 else ""), RelxWarning, stacklevel=3)
+        more = f" and {len(odd) - 8} more" if len(odd) > 8 else ""
+        warnings.warn(f"{folder}: keys missing from or unexpected in the saved backbone:"
+                      f" {odd[:8]}{more}", RelxWarning, stacklevel=3)
     return backbone
