@@ -57,6 +57,12 @@ def make_tiny_bert(
         RoFormerModel(RoFormerConfig(**sizes, embedding_size=hidden_size)).save_pretrained(folder)
     elif architecture == "bert":
         BertModel(BertConfig(**sizes)).save_pretrained(folder)
+    elif architecture == "roberta":
+        # RoBERTa numbers positions from padding_idx + 1: the pad id must be the tokenizer's.
+        from transformers import RobertaConfig, RobertaModel
+
+        RobertaModel(RobertaConfig(**{**sizes, "max_position_embeddings": 514}, pad_token_id=0)
+                     ).save_pretrained(folder)
     elif architecture == "llama":
         # A decoder over the same vocabulary (packed training tests): no dropout in Llama.
         from transformers import LlamaConfig, LlamaModel
@@ -68,6 +74,6 @@ def make_tiny_bert(
         )).save_pretrained(folder)
     else:
         raise ValueError(
-            f"architecture must be 'bert', 'roformer' or 'llama'; got {architecture!r}"
+            f"architecture must be 'bert', 'roberta', 'roformer' or 'llama'; got {architecture!r}"
         )
     return folder

@@ -41,3 +41,34 @@ def test_doctor_relx_checkpoint_trained_passes_untrained_and_headless_fail(zoo, 
     (trained / "head.safetensors").unlink()
     headless = doctor(trained)
     assert headless.get("head.present")[0].status is Status.FAIL
+
+
+def test_doctor_full_bert_export_passes_and_a_missing_head_file_still_fails(tmp_path):
+    """A full BERT cls fine-tune keeps a copy of its head in backbone/ for plain transformers
+    (relx/models/_export.py); relx loads head.safetensors only, so without it the doctor fails."""
+    from tiny_models import make_tiny_bert
+
+    from relx.models import build_classifier
+
+    texts = ["BRCA1 binds MDM2 in breast cancer cells.", "Aspirin lowers risk."]
+    torch.manual_seed(0)
+    model, tok = build_classifier(model_name_or_path=str(make_tiny_bert(tmp_path / "tiny", texts)),
+                                  labels=list(ALL_LABELS), head="cls")
+    enc = tok(texts, return_tensors="pt", padding=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        logits = model({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
+        torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0])).backward()
+        opt.step()
+        opt.zero_grad()
+    model.eval()
+    ckpt = model.save(tmp_path / "ckpt")
+    report = doctor(ckpt)
+    assert report.ok, [c.to_json() for c in report.failed]
+    for check_id in ("head.present", "pooling.padding", "model.load"):
+        assert report.get(check_id)[0].status is Status.PASS, report.get(check_id)[0].to_json()
+    assert report.get("head.present")[0].evidence["file"] == "head.safetensors"
+
+    (ckpt / "head.safetensors").unlink()
+    headless = doctor(ckpt)
+    assert headless.get("head.present")[0].status is Status.FAIL

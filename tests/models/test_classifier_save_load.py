@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from relx.errors import ModelError, RelxWarning
 from relx.labels import ALL_LABELS
 from relx.models import (
+    MODEL_FORMAT_VERSION,
     MODEL_INFO_FILE,
     TypePairMask,
     build_classifier,
@@ -136,7 +137,7 @@ def test_lora_save_holds_only_adapter_head_and_new_rows(tiny_llama_dir, tmp_path
     assert all(v.dtype == torch.float32 for v in head.values())
     info = json.loads((tmp_path / "m" / MODEL_INFO_FILE).read_text())
     assert info["base_model"] == str(tiny_llama_dir.resolve())
-    assert info["format_version"] == 1 and info["lora"]["r"] == 16
+    assert info["format_version"] == MODEL_FORMAT_VERSION == 2 and info["lora"]["r"] == 16
 
 
 def test_load_refuses_an_incomplete_directory(tiny_bert_dir, tmp_path):

@@ -60,9 +60,9 @@ def _quiet_transformers() -> None:
     """Silence transformers' per-load chatter on the command line (library calls keep it).
 
     Every checkpoint reload printed weight-loading progress bars and a "LOAD REPORT" about
-    BERT's pooler, which relx drops on purpose (its heads never read it). relx logs its own
-    choices with their reasons; real problems still surface as errors. Cheap when
-    transformers was not imported yet: its environment variable is read at import.
+    BERT's pooler, which relx drops on purpose (its cls head owns the pooler's dense layer).
+    relx logs its own choices with their reasons; real problems still surface as errors.
+    Cheap when transformers was not imported yet: its environment variable is read at import.
     """
     import os
 

@@ -41,6 +41,8 @@ TOKENIZER_FILES: tuple[str, ...] = (
 
 #: relx's model metadata file (relx.models); read defensively because its schema may grow.
 RELX_MODEL_FILE = "relx_model.json"
+#: Where relx keeps a model's head (relx.models.HEAD_FILE; not imported: no torch model code here).
+RELX_HEAD_FILE = "head.safetensors"
 
 _LORA_RE = re.compile(r"^(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.[^.]+)?\.weight$")
 
@@ -100,9 +102,16 @@ class Inventory:
         return pairs
 
     def head_tensors(self) -> list[TensorInfo]:
-        """Candidate classification-head weights (2-D, not LoRA, named like a head)."""
+        """Candidate classification-head weights (2-D, not LoRA, named like a head).
+
+        In a relx checkpoint only ``head.safetensors`` counts: relx loads its head from there
+        alone, while a full fine-tune's ``backbone/`` may also hold a copy of the head for
+        plain transformers (relx/models/_export.py), which must not hide a missing head file.
+        """
         found = []
         for info in self.tensors:
+            if RELX_MODEL_FILE in self.json_files and info.file != self.path / RELX_HEAD_FILE:
+                continue
             if "lora_" in info.key or not info.key.endswith("weight") or len(info.shape) != 2:
                 continue
             parts = info.key.split(".")

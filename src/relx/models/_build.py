@@ -25,7 +25,14 @@ from relx._io import read_json
 from relx.errors import ConfigError, ModelError, RelxWarning
 from relx.models._classifier import ADAPTER_DIR, BACKBONE_DIR, HEAD_FILE, RelationClassifier
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
-from relx.models._heads import DECODER_HEADS, ENCODER_HEADS, HEADS, ClassificationHead
+from relx.models._export import load_saved_backbone
+from relx.models._heads import (
+    DECODER_HEADS,
+    ENCODER_HEADS,
+    HEADS,
+    ClassificationHead,
+    head_from_state_dict,
+)
 from relx.models._info import MODEL_INFO_FILE, ModelInfo
 
 __all__ = [
@@ -271,13 +278,20 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _drop_pooler(backbone: nn.Module, choices: dict[str, str]) -> None:
-    # BERT-style AutoModels carry a pooler (dense + tanh over [CLS]) that our heads never
-    # read; left in, it is an unused trainable module (DDP's "unused parameters" error) and
-    # LoRA "all-linear" would adapt it for nothing.
-    if getattr(backbone, "pooler", None) is not None:
+def _drop_pooler(backbone: nn.Module, choices: dict[str, str]) -> nn.Module | None:
+    """Remove a BERT-style pooler from the backbone; return it (the cls head starts from it).
+
+    The backbone never runs its pooler: the ``cls`` head owns that dense+tanh layer
+    (relx/models/_heads.py), initialised from the pooler's weights. Left in the backbone it
+    would be an unused trainable module (DDP's "unused parameters" error) and LoRA
+    "all-linear" would adapt it for nothing.
+    """
+    pooler = getattr(backbone, "pooler", None)
+    if pooler is not None:
         backbone.pooler = None
-        _choose(choices, "pooler", "removed", "relx heads read token states, not the pooler")
+        _choose(choices, "pooler", "removed",
+                "relx heads read token states; the cls head owns the pooler's dense layer")
+    return pooler
 
 
 def _set_pad(tokenizer: Any, backbone: nn.Module, choices: dict[str, str]) -> None:
@@ -476,7 +490,7 @@ def build_classifier(
         quantization_config=quantization,
     )
     tokenizer = _load_tokenizer(source, gguf_file=gguf_file, trust_remote_code=trust_remote_code)
-    _drop_pooler(backbone, choices)
+    pooler = _drop_pooler(backbone, choices)
     _set_pad(tokenizer, backbone, choices)
     base_vocab_size = int(backbone.get_input_embeddings().weight.shape[0])
     new_token_ids = _add_marker_tokens(tokenizer, backbone, marker_tokens, choices)
@@ -523,6 +537,11 @@ def build_classifier(
     classification_head = ClassificationHead(
         pooling=head, hidden_size=hidden_size, num_labels=len(labels), dropout=head_dropout
     )
+    if classification_head.dense is not None:
+        std = float(getattr(config, "initializer_range", 0.02) or 0.02)
+        source_of_dense = classification_head.init_dense(getattr(pooler, "dense", None), std=std)
+        _choose(choices, "head_dense", "dense+tanh", f"initialised from {source_of_dense}")
+    del pooler
     if quantization is not None:
         classification_head.to(torch.device("cuda", torch.cuda.current_device()))
     lora_settings = {
@@ -695,7 +714,7 @@ def _load_saved(
     base_model: str | os.PathLike[str] | None,
     trust_remote_code: bool,
 ) -> tuple[RelationClassifier, Any, ModelInfo]:
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
     torch_dtype = _DTYPES[info.dtype]
     if info.method == "full":
@@ -709,9 +728,8 @@ def _load_saved(
             stacklevel=2,
         )
     if info.method == "full":
-        backbone = AutoModel.from_pretrained(
-            root / BACKBONE_DIR, dtype=torch_dtype, trust_remote_code=trust_remote_code,
-            use_safetensors=True,
+        backbone = load_saved_backbone(
+            root / BACKBONE_DIR, dtype=torch_dtype, trust_remote_code=trust_remote_code
         )
         if getattr(backbone, "pooler", None) is not None:
             backbone.pooler = None
@@ -767,13 +785,13 @@ def _load_saved(
                 backbone, root / ADAPTER_DIR, is_trainable=is_trainable
             )
     backbone.config.pad_token_id = info.pad_token_id
-    head = ClassificationHead(
+    head = head_from_state_dict(
+        load_file(str(root / HEAD_FILE)),
         pooling=info.head,
         hidden_size=info.hidden_size,
         num_labels=len(info.labels),
         dropout=info.head_dropout,
     )
-    head.load_state_dict(load_file(str(root / HEAD_FILE)), strict=True)
     mask_path = root / TYPE_PAIR_MASK_FILE
     mask = TypePairMask.load(mask_path) if mask_path.is_file() else None
     model = RelationClassifier(

@@ -3,8 +3,9 @@ config, the tokenizer beside the backbone, a peft adapter config that plain ``pe
 (``task_type``, a relative base reference), and a model card (README.md) with the labels,
 metrics, data and how to load the model.
 
-Why here and not in peft/transformers' own save: relx's backbone is a headless ``AutoModel``
-(the head lives in ``head.safetensors``), so neither library knows the labels or the task.
+Why here and not in peft/transformers' own save: relx's backbone is an ``AutoModel`` (the head
+lives in ``head.safetensors``; a full fine-tune of BERT/RoBERTa/Llama-family models also has
+it in the backbone folder, relx/models/_export.py), so neither library knows the labels.
 """
 
 from __future__ import annotations
@@ -58,9 +59,46 @@ def _fix_adapter_config(adapter_dir: Path, base_model: str, final_dir: Path) -> 
     atomic_write_json(path, config)
 
 
+def _whole_classifier_lines(info: Any, export: Any, folder: str) -> list[str]:
+    """How to load the whole classifier with plain transformers (relx/models/_export.py)."""
+    if info.kind == "decoder":
+        reads = (f"transformers reads the rightmost token that is not `pad_token_id` "
+                 f"({info.pad_token_id}, `{info.pad_token}`); relx reads the last attended token. They "
+                 "are the same token unless the input itself ends in the pad token (relx pads on the "
+                 "right; with pad = eos, do not end the input with eos).")
+    else:
+        reads = ("The head reads position 0 ([CLS]): pad on the right (the tokenizer's default), "
+                 "as relx does.")
+    return [f"The whole classifier, with plain transformers (`{folder}/` is a `{export.architecture}` "
+            "checkpoint: same logits as relx):", "", "```python",
+            "from transformers import AutoModelForSequenceClassification, AutoTokenizer", "",
+            f"tokenizer = AutoTokenizer.from_pretrained(\"PATH/{folder}\")",
+            f"model = AutoModelForSequenceClassification.from_pretrained(\"PATH/{folder}\")",
+            "logits = model(**tokenizer(texts, return_tensors=\"pt\", padding=True)).logits", "```", "",
+            reads + " The texts must carry the entity markers relx trained with (`representation` in "
+            "`relx_model.json`); relx builds them from documents, plain transformers takes them as given.", ""]
+
+
+def _relx_only_lines(info: Any) -> list[str]:
+    """Why transformers cannot load this head, and where it is."""
+    if info.head == "entity_start":
+        return ["The `entity_start` head reads the first marker token of each entity: transformers has "
+                "no such head, so load the whole classifier with `relx.load`.", ""]
+    token = "last attended" if info.kind == "decoder" else "first ([CLS])"
+    layers = "dense + tanh, then a linear layer" if info.head == "cls" else "a linear layer"
+    why = ("a LoRA adapter holds the backbone only" if info.method != "full"
+           else f"transformers has no head of this shape for `{info.model_type}`")
+    return [f"The head (`head.safetensors`) is {layers} on the {token} token's hidden state; {why}, "
+            "so load the whole classifier with `relx.load`.", ""]
+
+
 def model_card(info: Any, *, metrics: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-               folder: str = "backbone") -> str:
-    """The README.md of a saved relx model (Hugging Face model-card front matter + text)."""
+               folder: str = "backbone", export: Any = None) -> str:
+    """The README.md of a saved relx model (Hugging Face model-card front matter + text).
+
+    ``export``: the :class:`relx.models._export.ExportPlan` the backbone folder was saved
+    with, when it is a whole transformers classifier; the card then shows how to load it.
+    """
     labels = list(info.labels)
     hub = _hub_name(str(info.base_model))
     front = ["---", "library_name: " + ("peft" if info.method != "full" else "transformers"),
@@ -86,6 +124,8 @@ def model_card(info: Any, *, metrics: Mapping[str, Any] | None = None, data: Map
     lines += ["## How to load", "", "With relx (the whole classifier, any head):", "", "```python",
               "import relx", "", "model = relx.load(\"PATH/TO/THIS/CHECKPOINT\")",
               "predictions = model.predict(documents_or_pair_examples)", "```", ""]
+    if export is not None:
+        lines += _whole_classifier_lines(info, export, folder)
     if info.method == "full":
         lines += [f"The backbone alone, with plain transformers (`{folder}/` holds the tokenizer and "
                   "`id2label`):", "", "```python", "from transformers import AutoModel, AutoTokenizer", "",
@@ -96,18 +136,14 @@ def model_card(info: Any, *, metrics: Mapping[str, Any] | None = None, data: Map
                   "from peft import PeftModel", "from transformers import AutoModel", "",
                   "base = AutoModel.from_pretrained(BASE)",
                   "backbone = PeftModel.from_pretrained(base, \"PATH/adapter\")", "```", ""]
-    if info.head == "entity_start":
-        lines += ["The `entity_start` head reads the first marker token of each entity: transformers has "
-                  "no such head, so load the whole classifier with `relx.load`.", ""]
-    else:
-        lines += ["The head (`head.safetensors`: `classifier.weight`/`classifier.bias`) is a linear layer on "
-                  f"the {'last attended' if info.kind == 'decoder' else 'first ([CLS])'} token's hidden state.", ""]
+    if export is None:
+        lines += _relx_only_lines(info)
     return "\n".join(front + lines)
 
 
 def write_interop_files(target: Path, info: Any, tokenizer: Any, *, backbone_dir: str, adapter_dir: str,
                         metrics: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-                        final_target: Path | None = None) -> None:
+                        final_target: Path | None = None, export: Any = None) -> None:
     """Make ``target``'s backbone/adapter folder loadable by plain transformers/peft, with a card.
 
     ``final_target`` is where ``target``'s content will live (save() writes to a temporary
@@ -121,6 +157,6 @@ def write_interop_files(target: Path, info: Any, tokenizer: Any, *, backbone_dir
     if (folder / "config.json").is_file():
         _set_labels(folder / "config.json", labels)
     _fix_adapter_config(folder, str(info.base_model), (final_target or target) / folder.name)
-    card = model_card(info, metrics=metrics, data=data, folder=folder.name)
+    card = model_card(info, metrics=metrics, data=data, folder=folder.name, export=export)
     atomic_write_text(folder / MODEL_CARD_FILE, card)
     atomic_write_text(target / MODEL_CARD_FILE, card)

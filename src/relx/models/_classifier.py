@@ -15,9 +15,10 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from relx._io import atomic_write_json
+from relx._io import atomic_write_json, umask_mode
 from relx.errors import ConfigError, ModelError
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
+from relx.models._export import export_plan, save_sequence_classifier
 from relx.models._heads import ClassificationHead
 from relx.models._info import MODEL_INFO_FILE, ModelInfo
 from relx.models._packed_attention import (
@@ -402,7 +403,11 @@ class RelationClassifier(nn.Module):
 
         The backbone (or adapter) folder also loads with plain transformers/peft: it holds
         the tokenizer, ``id2label``/``label2id``, and an adapter config with ``task_type`` and
-        a relative base reference (relx.models._card).
+        a relative base reference (relx.models._card). A full fine-tune whose head transformers
+        also has (``cls`` on BERT/RoBERTa, ``last_token`` on Llama-family decoders) saves
+        ``backbone/`` as that ``*ForSequenceClassification`` checkpoint, so it loads whole
+        with ``AutoModelForSequenceClassification`` and as a backbone with ``AutoModel``
+        (relx.models._export); ``head.safetensors`` is written in every case.
 
         Returns:
             The directory path.
@@ -422,7 +427,13 @@ class RelationClassifier(nn.Module):
         with tempfile.TemporaryDirectory(dir=target, prefix=".relx-save-") as tmp_name:
             tmp = Path(tmp_name)
             tokenizer.save_pretrained(tmp)
-            if self.info.method == "full" and self.info.gguf_file is not None:
+            plan = export_plan(self.info, self.head)
+            if plan is not None:
+                # The whole classifier in transformers' own layout (relx/models/_export.py).
+                save_sequence_classifier(
+                    self.backbone, self.head, self.info, tmp / BACKBONE_DIR, plan
+                )
+            elif self.info.method == "full" and self.info.gguf_file is not None:
                 _save_dequantized(self.backbone, tmp / BACKBONE_DIR)
             elif self.info.method == "full":
                 self.backbone.save_pretrained(tmp / BACKBONE_DIR)
@@ -433,12 +444,15 @@ class RelationClassifier(nn.Module):
                 self.backbone.save_pretrained(tmp / ADAPTER_DIR, save_embedding_layers=False)
             from relx.models._card import write_interop_files
 
-            write_interop_files(tmp, self.info, tokenizer, backbone_dir=BACKBONE_DIR, adapter_dir=ADAPTER_DIR,
-                                metrics=card_metrics, data=card_data, final_target=target)
+            write_interop_files(
+                tmp, self.info, tokenizer, backbone_dir=BACKBONE_DIR, adapter_dir=ADAPTER_DIR,
+                metrics=card_metrics, data=card_data, final_target=target, export=plan,
+            )
             head_state = {
                 k: v.detach().to("cpu").contiguous() for k, v in self.head.state_dict().items()
             }
             save_file(head_state, str(tmp / HEAD_FILE), metadata={"format": "pt"})
+            (tmp / HEAD_FILE).chmod(umask_mode())  # safetensors writes 0600 files
             if self.type_pair_mask is not None:
                 self.type_pair_mask.save(tmp / TYPE_PAIR_MASK_FILE)
             for stale in (BACKBONE_DIR, ADAPTER_DIR, TYPE_PAIR_MASK_FILE):

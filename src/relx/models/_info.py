@@ -12,8 +12,13 @@ __all__ = ["ModelInfo", "MODEL_INFO_FILE", "MODEL_FORMAT_VERSION"]
 
 #: Written last by ``RelationClassifier.save``: its presence marks a complete model directory.
 MODEL_INFO_FILE = "relx_model.json"
-#: Bumped whenever the saved layout or this schema changes incompatibly.
-MODEL_FORMAT_VERSION = 1
+#: Bumped whenever the saved layout or this schema changes incompatibly. 2: ``cls`` heads
+#: have a dense+tanh layer and ``last_token`` heads no bias (the shapes of transformers' own
+#: heads, relx/models/_heads.py), and full fine-tunes of BERT/RoBERTa/Llama-family models
+#: save ``backbone/`` as a ``*ForSequenceClassification`` checkpoint (relx/models/_export.py).
+#: An older relx would fail on such a head, so it is told to upgrade instead; this relx reads
+#: format 1 unchanged (the head's layout comes from head.safetensors' keys).
+MODEL_FORMAT_VERSION = 2
 
 
 @dataclass
