@@ -64,3 +64,37 @@ def test_yaml_no_from_set_means_no_autocast():
 
     config = load_config("biored/minilm", overrides=["train.mixed_precision=no"])
     assert config.train.mixed_precision == "no"
+
+
+@pytest.fixture
+def restore_matmul_precision():
+    import torch
+
+    before = torch.get_float32_matmul_precision()
+    yield
+    torch.set_float32_matmul_precision(before)
+
+
+@pytest.mark.parametrize("tf32, expected", [(True, "high"), (False, "highest")])
+def test_train_tf32_sets_the_float32_matmul_precision_training_uses(
+    tmp_path, fresh_accelerate_state, restore_matmul_precision, tf32, expected
+):
+    import torch
+
+    config = load_config("biored/minilm", overrides=[f"train.tf32={str(tf32).lower()}"])
+    torch.set_float32_matmul_precision("medium")  # neither value: the recipe must set it
+    make_accelerator(config, tmp_path)
+    assert torch.get_float32_matmul_precision() == expected
+
+
+def test_inference_uses_the_runs_tf32_setting_and_restores_the_callers(restore_matmul_precision):
+    import torch
+
+    from relx._precision import float32_matmul_scope
+
+    torch.set_float32_matmul_precision("highest")
+    with float32_matmul_scope(True):
+        assert torch.get_float32_matmul_precision() == "high"
+    assert torch.get_float32_matmul_precision() == "highest"
+    with float32_matmul_scope(None):  # a run saved before train.tf32: untouched
+        assert torch.get_float32_matmul_precision() == "highest"

@@ -30,6 +30,7 @@ from typing import Any
 
 from relx import rundir
 from relx._guard import check_output_file
+from relx._precision import float32_matmul_scope
 from relx.errors import ConfigError, RunDirError
 from relx.evaluate._loading import decision_threshold, is_cv_dir, load_for_prediction
 from relx.evaluate._novelty import novelty_run_dir, predict_novelty
@@ -170,7 +171,8 @@ def score_pairs(
         if pad_id is None:
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         model.to(device)
-        with inference_autocast(settings.get("mixed_precision"), device):
+        with inference_autocast(settings.get("mixed_precision"), device), \
+                float32_matmul_scope(settings.get("tf32")):
             _score_into(probs, run_index, model, encoded, views=views, pad_id=int(pad_id),
                         device=device, settings=settings, batch_size=batch_size,
                         max_tokens_per_batch=max_tokens_per_batch, mask=mask,

@@ -328,6 +328,12 @@ class TrainSection(_Section):
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
         "auto", description="Autocast precision: auto = bf16 on GPUs that support it, else no."
     )
+    tf32: bool = Field(
+        True,
+        description="On CUDA, float32 matrix multiplies use TF32 tensor cores (torch's "
+        "float32 matmul precision 'high'); false = exact fp32 ('highest'), several times "
+        "slower on an H100/H200. Eval and predict use the run's setting.",
+    )
 
     @field_validator("mixed_precision", mode="before")
     @classmethod

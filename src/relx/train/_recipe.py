@@ -47,6 +47,7 @@ from relx._io import read_json
 from relx.errors import ConfigError, RelxWarning, RunDirError
 from relx.train._checkpoint import is_checkpoint, load_last
 from relx.train._balance import class_weight_tensor, plan_epoch
+from relx._precision import use_float32_matmul
 from relx.train._config import (
     RelxConfig,
     check_ready,
@@ -279,6 +280,7 @@ def make_accelerator(config: RelxConfig, run_dir: Path) -> Any:
     from accelerate.utils import ProjectConfiguration
 
     t = config.train
+    use_float32_matmul(t.tf32)
     trackers = tracker_names(
         tensorboard=bool(config.tracking.tensorboard), mlflow=config.tracking.mlflow
     )
@@ -492,6 +494,8 @@ def setup_model(
         # The autocast validation ran under: inference uses it on the same device type
         # (relx/evaluate/_predict.py, inference_autocast).
         "mixed_precision": mixed_precision_for(config.train.mixed_precision)[0],
+        # And its float32 matmul precision (relx/_precision.py).
+        "tf32": config.train.tf32,
     }
     trainable, total = model.parameter_counts()
     notes.append(f"parameters: {trainable:,} trainable of {total:,} "
