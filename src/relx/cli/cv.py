@@ -252,7 +252,7 @@ def quickstart_cli(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
     json_out: bool = typer.Option(False, "--json", help="Print the CV summary as JSON."),
 ) -> None:
-    """Write the synthetic corpus, build 5 folds and cross-validate MiniLM on CPU (minutes).
+    """Write the synthetic corpus, build 3 folds and cross-validate MiniLM on CPU (minutes).
 
     The first thing to run on a fresh install: it checks that the whole pipeline works
     (data -> representation -> model -> training -> evaluation) with a real pretrained encoder
@@ -265,7 +265,7 @@ def quickstart_cli(
 
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if not json_out:
-        err_console.print(f"· writing the synthetic corpus and 5 folds under {out}/",
+        err_console.print(f"· writing the synthetic corpus and its folds under {out}/",
                           highlight=False)
     summary = quickstart(
         out_dir=out, overrides=list(overrides or []), folds=_parse_folds(folds), n_docs=docs,

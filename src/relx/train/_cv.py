@@ -551,7 +551,7 @@ def quickstart(
     Args:
         out_dir: Where the corpus, splits, fold runs and summary go.
         overrides: ``--set`` overrides on top of the preset (e.g. fewer epochs).
-        folds: Folds to run (default all 5).
+        folds: Folds to run (default all of the preset's 3).
         n_docs: Synthetic documents (default: ``relx.data``'s default size).
         seed: Seed of the synthetic corpus.
         progress: Show the training progress bars.

@@ -665,9 +665,10 @@ def setup_optimizer(
 ) -> Optimization:
     """AdamW with decay on matrices only, the configured lr schedule, class weights.
 
-    On CUDA (``device``; accelerate moves the parameters there) AdamW is torch's fused
-    kernel: one launch for all parameters instead of several per tensor. The CPU path is
-    unchanged (the default implementation)."""
+    On CUDA and CPU (``device``; accelerate moves the parameters there) AdamW is torch's
+    fused kernel: one launch for all parameters instead of several per tensor. On CPU the
+    default (a per-tensor Python loop) took ~20% of a MiniLM quickstart step; fused is about
+    7x faster on the same update (measured on 22.7M parameters, 2 cores, 2026-12-03)."""
     from transformers import get_scheduler
 
     t = config.train
@@ -693,8 +694,9 @@ def setup_optimizer(
 
 
 def _fused_adamw(model: Any, device: Any) -> bool:
-    """Fused AdamW when training runs on CUDA with floating-point trainable parameters."""
-    if device is None or torch.device(device).type != "cuda":
+    """Fused AdamW when training runs on CUDA or CPU with floating-point trainable
+    parameters (torch has fused CPU kernels since 2.4; other devices keep the default)."""
+    if device is None or torch.device(device).type not in ("cuda", "cpu"):
         return False
     return all(p.is_floating_point() for p in model.parameters() if p.requires_grad)
 
