@@ -1,7 +1,7 @@
 """`relx doctor` and `relx diff` on the quickstart's own output (issue 11's "Done when").
 
 The run is produced by the quickstart code path itself (`relx.train.quickstart`: synthetic
-corpus, 5 document-level folds, the quickstart/minilm preset with its balanced class weights
+corpus, its document-level folds, the quickstart/minilm preset with its balanced class weights
 and entity-start head, the CV directory layout), with the backbone swapped for the tiny
 from-scratch RoFormer of the diagnose zoo (lr scaled for it) so that two folds learn in
 seconds on CPU. Doctor must pass the CV directory and a fold with no failure (exit 0), and
@@ -46,9 +46,6 @@ def quickstart_run(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue 11: with the quickstart's own folds the tiny "
-                   "RoFormer did not learn fold_0 (F1 0.08, 2026-12-03), so doctor rightly fails "
-                   "run.loss_curve/data.class_collapse; the tiny recipe still needs tuning")
 def test_doctor_passes_quickstart_cv_dir_and_fold(quickstart_run: Path):
     for path in (quickstart_run, quickstart_run / "fold_0"):
         result = runner.invoke(app, ["doctor", str(path)], env=ENV)

@@ -41,7 +41,9 @@ def test_presets_every_shipped_preset_loads_and_resolves(name):
         warnings.simplefilter("ignore")
         resolved = resolve_config(config)
     assert resolved.train.lr is not None and resolved.train.lr > 0
-    assert resolved.data.n_splits == 5 and resolved.data.rotation == 4  # the users' protocol
+    # the users' protocol; the quickstart runs 3 folds to stay within minutes on a CPU
+    assert resolved.data.n_splits == (3 if name == "quickstart/minilm" else 5)
+    assert resolved.data.rotation == 4
     path = resolved.model.model_name_or_path
     assert path and not path.startswith("pkg:")
     if name not in HUB_MODELS:
