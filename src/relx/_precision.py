@@ -1,10 +1,10 @@
 """float32 matrix multiplies on CUDA: TF32 tensor cores or exact IEEE fp32 (``train.tf32``).
 
 PyTorch's default is exact fp32 matmuls ("highest"), which on an H100/H200 run on the CUDA
-cores at a small fraction of the tensor cores' rate. A 22M encoder trained in fp32 (the
-biored/minilm preset: bf16 autocast costs it more in cast kernels than it saves) is then
-bound by matmul throughput, and 20 such runs side by side on one H200 went no faster than
-one (docs/benchmarks.md, "GPU speed, issue 10"). TF32 keeps fp32's range with a 10-bit
+cores at a small fraction of the tensor cores' rate. The biored/minilm preset trains in fp32
+(bf16 autocast costs that 22M encoder more in cast kernels than it saves); with TF32 one
+epoch of BioRED went from 21.6 s to 17.4 s on one H200, same F1 (docs/benchmarks.md,
+"MiniLM: TF32 matmuls, and folds side by side"). TF32 keeps fp32's range with a 10-bit
 mantissa in the multiply, the precision bf16 autocast already accepts with 7.
 
 One function decides it for training (relx/train/_recipe.py, ``make_accelerator``) and for
@@ -29,7 +29,7 @@ def float32_matmul(tf32: bool | None) -> str | None:
 
 
 def use_float32_matmul(tf32: bool | None) -> None:
-    """Set the process's float32 matmul precision for ``train.tf32`` (CPU: no effect)."""
+    """Set the process's float32 matmul precision for ``train.tf32`` (CPU matmuls unchanged)."""
     import torch
 
     precision = float32_matmul(tf32)

@@ -247,7 +247,7 @@ def quickstart_cli(
     overrides: list[str] = typer.Option(None, "--set", help=_SET_HELP),
     folds: str = typer.Option(None, "--folds", help=_FOLDS_HELP),
     docs: int = typer.Option(None, "--docs", min=10, help="Synthetic documents (default: 48, "
-                             "which keeps the quickstart within 3 minutes on 2 CPU cores)."),
+                             "sized for a quickstart of about 3 minutes on 2 CPU cores)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic corpus."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
     json_out: bool = typer.Option(False, "--json", help="Print the CV summary as JSON."),

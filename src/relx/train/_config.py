@@ -331,8 +331,8 @@ class TrainSection(_Section):
     tf32: bool = Field(
         True,
         description="On CUDA, float32 matrix multiplies use TF32 tensor cores (torch's "
-        "float32 matmul precision 'high'); false = exact fp32 ('highest'), several times "
-        "slower on an H100/H200. Eval and predict use the run's setting.",
+        "float32 matmul precision 'high'); false = exact fp32 ('highest'): MiniLM trained "
+        "1.24x slower that way on an H200. Eval and predict use the run's setting.",
     )
 
     @field_validator("mixed_precision", mode="before")

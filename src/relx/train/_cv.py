@@ -530,7 +530,7 @@ def _summarize_dir(
 QUICKSTART_PRESET = "quickstart/minilm"
 #: Where the quickstart's corpus goes inside its output directory.
 QUICKSTART_CORPUS = "data/synthetic.pubtator"
-#: Synthetic documents the quickstart writes: 48 keep it within 3 minutes on 2 CPU cores
+#: Synthetic documents the quickstart writes: 48 give about 3 minutes on 2 CPU cores
 #: (quickstart/minilm.yaml has the measurements); ``--docs`` changes it.
 QUICKSTART_DOCS = 48
 

@@ -44,10 +44,10 @@ import torch
 
 from relx import __version__, rundir
 from relx._io import read_json
+from relx._precision import use_float32_matmul
 from relx.errors import ConfigError, RelxWarning, RunDirError
 from relx.train._checkpoint import is_checkpoint, load_last
 from relx.train._balance import class_weight_tensor, plan_epoch
-from relx._precision import use_float32_matmul
 from relx.train._config import (
     RelxConfig,
     check_ready,
