@@ -43,6 +43,28 @@ def test_doctor_relx_checkpoint_trained_passes_untrained_and_headless_fail(zoo, 
     assert headless.get("head.present")[0].status is Status.FAIL
 
 
+def test_doctor_lora_decoder_counts_its_adapter_once_and_passes_the_plain_peft_copy(zoo, tmp_path):
+    """A LoRA last_token decoder also saves adapter_seq_cls/ (relx/models/_export_peft.py): the
+    same LoRA layers and marker rows for plain peft. relx never loads it, so the checkpoint's
+    checks count relx's adapter once; the copy alone is a healthy plain peft checkpoint."""
+    trained = _relx_checkpoint(zoo["base"], tmp_path / "trained", steps=3)
+    assert (trained / "adapter_seq_cls" / "adapter_model.safetensors").is_file()
+    report = doctor(trained, build_model=False)
+    assert report.ok, [c.to_json() for c in report.failed]
+    assert report.get("adapter.targets")[0].evidence["layers"] == 4  # 2 layers x q_proj, v_proj
+    assert report.get("adapter.config")[0].evidence["task_type"] == "FEATURE_EXTRACTION"
+    assert report.get("head.present")[0].evidence["file"] == "head.safetensors"
+
+    plain = doctor(trained / "adapter_seq_cls", base_model=str(zoo["base"]))
+    assert plain.kind == "peft_checkpoint"
+    assert plain.ok, [c.to_json() for c in plain.failed]
+    assert plain.get("adapter.config")[0].evidence["task_type"] == "SEQ_CLS"
+    for check_id in ("adapter.modules_to_save", "adapter.lora_b", "head.present", "tokenizer.added_tokens",
+                     "pooling.padding"):
+        assert plain.get(check_id)[0].status is Status.PASS, plain.get(check_id)[0].to_json()
+    assert plain.get("head.present")[0].evidence["key"] == "base_model.model.score.weight"
+
+
 def test_doctor_full_bert_export_passes_and_a_missing_head_file_still_fails(tmp_path):
     """A full BERT cls fine-tune keeps a copy of its head in backbone/ for plain transformers
     (relx/models/_export.py); relx loads head.safetensors only, so without it the doctor fails."""

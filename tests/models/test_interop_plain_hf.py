@@ -120,6 +120,7 @@ def test_full_last_token_decoder_loads_as_llama_sequence_classifier_same_logits(
     torch.testing.assert_close(plain, logits, atol=1e-5, rtol=1e-5)
     card = (ckpt / "README.md").read_text()
     assert "LlamaForSequenceClassification" in card and "rightmost token that is not `pad_token_id`" in card
+    assert not (ckpt / "adapter_seq_cls").exists()  # a LoRA run's export only
 
 
 @pytest.mark.parametrize("architecture", ["bert", "llama"])
@@ -175,6 +176,7 @@ def test_lora_adapter_loads_with_plain_peft_same_logits(tmp_path):
     assert "peft" in (adapter / "README.md").read_text()
     card = (ckpt / "README.md").read_text()
     assert "a LoRA adapter holds the backbone only" in card and "relx.load" in card
+    assert not (ckpt / "adapter_seq_cls").exists()  # relx saves no SEQ_CLS adapter for encoders
 
 
 def _as_format_1(ckpt: Path, head: dict[str, torch.Tensor]) -> None:
@@ -217,3 +219,211 @@ def test_format_1_last_token_head_with_bias_still_loads(tmp_path):
     with torch.no_grad():
         again = model({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
     torch.testing.assert_close(again, logits + bias, atol=1e-5, rtol=1e-5)
+
+
+# --- LoRA on a Llama-family decoder: adapter_seq_cls/ for plain peft (relx/models/_export_peft.py)
+
+MARKED = ["[E1] BRCA1 [/E1] binds [E2] MDM2 [/E2] in breast cancer cells.",
+          "[E1] Aspirin [/E1] lowers the risk of [E2] colorectal cancer [/E2].", "[E2] TP53 [/E2] binds [E1] MDM2 [/E1]."]
+
+
+def _trained_lora_decoder(tmp_path: Path, *, markers: bool, steps: int = 3):
+    """A tiny Llama LoRA ``last_token`` classifier after a few AdamW steps, saved.
+
+    Returns ``(ckpt, base, logits, model, enc)``: relx's float32 eval logits on ``enc``. The
+    steps move LoRA B off zero and, with ``markers``, the new marker rows off their init, so
+    an adapter that lost either would change the logits.
+    """
+    from relx.models import build_classifier
+
+    texts = MARKED if markers else TEXTS
+    base = make_tiny_bert(tmp_path / "tiny", texts, architecture="llama")
+    torch.manual_seed(0)
+    model, tok = build_classifier(
+        model_name_or_path=str(base), labels=list(ALL_LABELS), method="lora", head="last_token",
+        lora_r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+        marker_tokens=("[E1]", "[/E1]") if markers else ())
+    assert bool(model.info.new_token_ids) == markers
+    enc = tok(texts, return_tensors="pt", padding=True)
+    batch = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-2)
+    for _ in range(steps):
+        torch.nn.functional.cross_entropy(model(batch), torch.tensor([1, 4, 0])).backward()
+        opt.step()
+        opt.zero_grad()
+    model.eval()
+    with torch.no_grad():
+        logits = model(batch)
+    return model.save(tmp_path / "run" / "checkpoints" / "best", card_metrics={"f1": 0.5}), base, logits, model, enc
+
+
+@pytest.mark.parametrize("markers", [True, False], ids=["new_marker_tokens", "no_new_tokens"])
+def test_lora_last_token_decoder_loads_whole_with_plain_peft_same_logits(tmp_path, markers):
+    from peft import PeftConfig, PeftModel
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from relx.diagnose._inventory import RELX_EXPORT_DIRS
+    from relx.models import ADAPTER_SEQ_CLS_DIR
+
+    assert ADAPTER_SEQ_CLS_DIR == "adapter_seq_cls" and RELX_EXPORT_DIRS == (ADAPTER_SEQ_CLS_DIR,)
+    ckpt, base, logits, model, enc = _trained_lora_decoder(tmp_path, markers=markers)
+    folder = ckpt / ADAPTER_SEQ_CLS_DIR
+    ours = json.loads((ckpt / "adapter" / "adapter_config.json").read_text())
+    config = json.loads((folder / "adapter_config.json").read_text())
+    assert ours["task_type"] == "FEATURE_EXTRACTION"  # relx's own adapter is unchanged
+    assert config["task_type"] == "SEQ_CLS" and "score" in config["modules_to_save"]
+    assert config["auto_mapping"] is None
+    for key in ("peft_type", "r", "lora_alpha", "lora_dropout", "target_modules", "bias",
+                "trainable_token_indices", "use_rslora", "use_dora"):
+        assert config[key] == ours[key], key
+    assert config["trainable_token_indices"] == (model.info.new_token_ids or None)
+    assert config["base_model_name_or_path"] == ours["base_model_name_or_path"]
+    assert not Path(config["base_model_name_or_path"]).is_absolute()
+    assert (folder / config["base_model_name_or_path"]).resolve() == base.resolve()
+    assert PeftConfig.from_pretrained(folder).task_type == "SEQ_CLS"
+
+    # The key layout of peft's own SEQ_CLS save (checked in the module docstring): the
+    # AutoModel adapter's keys under the class's `model.` prefix, plus the head as `score`.
+    relx_state = load_file(str(ckpt / "adapter" / "adapter_model.safetensors"))
+    state = load_file(str(folder / "adapter_model.safetensors"))
+    expected = {k.replace("base_model.model.", "base_model.model.model.", 1) for k in relx_state}
+    assert set(state) == expected | {"base_model.model.score.weight"}
+    for key, value in relx_state.items():
+        torch.testing.assert_close(state[key.replace("base_model.model.", "base_model.model.model.", 1)], value)
+    torch.testing.assert_close(state["base_model.model.score.weight"], model.head.classifier.weight)
+    lora_b = [v for k, v in state.items() if "lora_B" in k]
+    assert len(lora_b) == 4 and all(v.abs().max() > 1e-4 for v in lora_b)  # trained: the test can fail
+    rows = [k for k in state if "trainable_tokens_delta" in k]
+    assert rows == (["base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta"] if markers else [])
+    for name in ("adapter_model.safetensors", "adapter_config.json"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == umask_mode(), name
+
+    # Plain transformers + peft only: the whole classifier, relx's logits.
+    tok = AutoTokenizer.from_pretrained(folder)
+    assert tok(MARKED if markers else TEXTS, return_tensors="pt", padding=True)["input_ids"].equal(enc["input_ids"])
+    whole = AutoModelForSequenceClassification.from_pretrained(
+        folder / config["base_model_name_or_path"], num_labels=len(ALL_LABELS), pad_token_id=model.info.pad_token_id)
+    assert type(whole).__name__ == "LlamaForSequenceClassification"
+    if markers:
+        assert model.info.vocab_size > whole.get_input_embeddings().weight.shape[0]
+        whole.resize_token_embeddings(model.info.vocab_size, mean_resizing=False)
+    whole = PeftModel.from_pretrained(whole, folder).eval()
+    assert whole.dtype == torch.float32
+    with torch.no_grad():
+        plain = whole(**enc).logits
+        with whole.disable_adapter():  # base backbone, untrained score: far from relx's logits
+            assert (whole(**enc).logits - logits).abs().max() > 1e-2
+    torch.testing.assert_close(plain, logits, atol=1e-5, rtol=1e-5)
+    if markers:  # the adapter's rows, not the resized base's random ones, reach the model
+        with torch.no_grad():
+            relx_rows = model.backbone.get_base_model().get_input_embeddings()(torch.tensor(model.info.new_token_ids))
+            plain_rows = whole.get_base_model().get_input_embeddings()(torch.tensor(model.info.new_token_ids))
+        torch.testing.assert_close(plain_rows, relx_rows)
+
+    card = (ckpt / "README.md").read_text()
+    assert card == (folder / "README.md").read_text() == (ckpt / "adapter" / "README.md").read_text()
+    assert ("base = AutoModelForSequenceClassification.from_pretrained(BASE, "
+            f"num_labels={len(ALL_LABELS)}, pad_token_id={model.info.pad_token_id})") in card
+    assert "model = PeftModel.from_pretrained(base, \"PATH/adapter_seq_cls\")" in card
+    assert ("base.resize_token_embeddings(" in card) == markers
+    assert "a LoRA adapter holds the backbone only" not in card
+
+
+def test_lora_decoder_with_seq_cls_export_loads_in_relx_unchanged(tmp_path):
+    import relx
+    from relx.models import load_classifier
+
+    ckpt, _, logits, _, enc = _trained_lora_decoder(tmp_path, markers=True)
+    assert (ckpt / "adapter_seq_cls").is_dir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RelxWarning)
+        model, _, info = load_classifier(ckpt)
+    assert info.format_version == 2 and info.method == "lora"
+    with torch.no_grad():
+        again = model({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
+    torch.testing.assert_close(again, logits, atol=1e-5, rtol=1e-5)
+    loaded = relx.load(tmp_path / "run")  # the run directory: its best checkpoint
+    assert loaded.labels == tuple(ALL_LABELS)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model({"input_ids": enc["input_ids"],
+                                                 "attention_mask": enc["attention_mask"]}), logits,
+                                   atol=1e-5, rtol=1e-5)
+
+
+def test_skipped_seq_cls_export_removes_a_stale_folder_and_the_card_says_why(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import relx.models._classifier as classifier
+    from relx.models._export_peft import seq_cls_plan
+
+    ckpt, _, _, model, _ = _trained_lora_decoder(tmp_path, markers=False, steps=1)
+    assert (ckpt / "adapter_seq_cls").is_dir()
+    monkeypatch.setattr(classifier, "seq_cls_plan",
+                        lambda info, head: replace(seq_cls_plan(info, head), skipped="a test says so"))
+    model.save(ckpt)  # again, into the same directory
+    assert not (ckpt / "adapter_seq_cls").exists() and (ckpt / "adapter" / "adapter_model.safetensors").is_file()
+    card = (ckpt / "README.md").read_text()
+    assert "No `adapter_seq_cls/` (a SEQ_CLS adapter for `LlamaForSequenceClassification`) was written: " \
+           "a test says so." in card
+    assert "a LoRA adapter holds the backbone only" in card and "PATH/adapter_seq_cls" not in card
+
+
+@pytest.mark.parametrize("damage", ["key_outside_the_model", "marker_rows_missing"])
+def test_seq_cls_export_skips_an_adapter_it_cannot_represent(tmp_path, damage):
+    import shutil
+
+    from relx.models._export_peft import save_seq_cls_adapter, seq_cls_plan
+
+    ckpt, _, _, model, _ = _trained_lora_decoder(tmp_path, markers=True, steps=0)
+    adapter = tmp_path / "damaged"
+    shutil.copytree(ckpt / "adapter", adapter)
+    state = load_file(str(adapter / "adapter_model.safetensors"))
+    if damage == "key_outside_the_model":
+        state["lm_head.weight"] = torch.zeros(2, 2)
+    else:
+        state = {k: v for k, v in state.items() if "trainable_tokens" not in k}
+    save_file(state, str(adapter / "adapter_model.safetensors"))
+    plan = seq_cls_plan(model.info, model.head)
+    assert plan is not None and plan.skipped is None and plan.resize_to == model.info.vocab_size
+    out = save_seq_cls_adapter(adapter, model.head, model.info, tmp_path / "out", plan, tmp_path / "out")
+    assert out.skipped and ("lm_head" in out.skipped if damage == "key_outside_the_model"
+                            else "marker rows would not carry over" in out.skipped)
+    assert not (tmp_path / "out").exists()
+
+
+
+def test_lora_on_a_gguf_base_loads_whole_with_plain_peft_same_logits(tiny_gguf_dir, tmp_path):
+    """A GGUF base: transformers dequantizes it into LlamaForSequenceClassification too."""
+    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification
+
+    from relx.models import build_classifier
+
+    torch.manual_seed(0)
+    model, tok = build_classifier(model_name_or_path=tiny_gguf_dir, gguf_file="tiny.gguf",
+                                  labels=list(ALL_LABELS), method="lora", target_modules=["q_proj", "v_proj"],
+                                  marker_tokens=("[E1]", "[/E1]"), init_lora_weights=False)
+    generator = torch.Generator().manual_seed(7)
+    with torch.no_grad():  # every trainable tensor (LoRA, marker rows, head) off its init
+        for p in model.parameters():
+            if p.requires_grad:
+                p.add_(0.3 * torch.randn(p.shape, generator=generator))
+    model.eval()
+    enc = tok(["[E1] BRCA1 [/E1] binds MDM2", "asthma and [E1] IL4 [/E1] in a cohort"], return_tensors="pt",
+              padding=True)  # right padding, no input ends in the pad token (pad = eos here)
+    with torch.no_grad():
+        logits = model({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
+    ckpt = model.save(tmp_path / "ckpt")
+    folder = ckpt / "adapter_seq_cls"
+    config = json.loads((folder / "adapter_config.json").read_text())
+    assert (folder / config["base_model_name_or_path"]).resolve() == tiny_gguf_dir.resolve()
+    base = AutoModelForSequenceClassification.from_pretrained(
+        folder / config["base_model_name_or_path"], gguf_file="tiny.gguf", num_labels=len(ALL_LABELS),
+        pad_token_id=model.info.pad_token_id)
+    base.resize_token_embeddings(model.info.vocab_size, mean_resizing=False)
+    whole = PeftModel.from_pretrained(base, folder).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(whole(**enc).logits, logits, atol=1e-5, rtol=1e-5)
+    card = (ckpt / "README.md").read_text()
+    assert (f"from_pretrained(BASE, gguf_file=\"tiny.gguf\", num_labels={len(ALL_LABELS)}, "
+            f"pad_token_id={model.info.pad_token_id})") in card

@@ -43,6 +43,12 @@ TOKENIZER_FILES: tuple[str, ...] = (
 RELX_MODEL_FILE = "relx_model.json"
 #: Where relx keeps a model's head (relx.models.HEAD_FILE; not imported: no torch model code here).
 RELX_HEAD_FILE = "head.safetensors"
+#: Folders of a relx checkpoint written for other libraries only, which relx never loads
+#: (relx.models.ADAPTER_SEQ_CLS_DIR: the LoRA adapter again plus the head, for plain peft).
+#: Their files are checked for readability, but their tensors and configs are not counted as
+#: the model's: each LoRA layer and marker row would show twice, and a config of theirs could
+#: stand in for relx's own adapter config.
+RELX_EXPORT_DIRS: tuple[str, ...] = ("adapter_seq_cls",)
 
 _LORA_RE = re.compile(r"^(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.[^.]+)?\.weight$")
 
@@ -181,11 +187,22 @@ def scan_directory(path: str | Path) -> Inventory:
                 inv.json_files[str(rel)] = obj
         if name in TOKENIZER_FILES:
             inv.tokenizer_files.append(str(rel))
+    inv.relx_meta = _first(inv.json_files, RELX_MODEL_FILE)
+    if inv.relx_meta is not None:
+        _drop_export_dirs(inv)
     inv.adapter_config = _first(inv.json_files, "adapter_config.json")
     inv.model_config = _first(inv.json_files, "config.json")
-    inv.relx_meta = _first(inv.json_files, RELX_MODEL_FILE)
     inv.kind = detect_kind(inv)
     return inv
+
+
+def _drop_export_dirs(inv: Inventory) -> None:
+    """Forget the tensors and JSON of :data:`RELX_EXPORT_DIRS` (a relx checkpoint's copies)."""
+    def exported(rel: Path) -> bool:
+        return len(rel.parts) > 1 and rel.parts[0] in RELX_EXPORT_DIRS
+
+    inv.tensors = [t for t in inv.tensors if not exported(t.file.relative_to(inv.path))]
+    inv.json_files = {k: v for k, v in inv.json_files.items() if not exported(Path(k))}
 
 
 def _first(json_files: dict[str, Any], name: str) -> dict[str, Any] | None:

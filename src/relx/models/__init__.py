@@ -22,6 +22,7 @@ from relx.models._build import (
 )
 from relx.models._classifier import (
     ADAPTER_DIR,
+    ADAPTER_SEQ_CLS_DIR,
     BACKBONE_DIR,
     HEAD_FILE,
     RelationClassifier,
@@ -83,5 +84,6 @@ __all__ = [
     "TYPE_PAIR_MASK_FILE",
     "BACKBONE_DIR",
     "ADAPTER_DIR",
+    "ADAPTER_SEQ_CLS_DIR",
     "HEAD_FILE",
 ]

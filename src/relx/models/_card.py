@@ -5,7 +5,8 @@ metrics, data and how to load the model.
 
 Why here and not in peft/transformers' own save: relx's backbone is an ``AutoModel`` (the head
 lives in ``head.safetensors``; a full fine-tune of BERT/RoBERTa/Llama-family models also has
-it in the backbone folder, relx/models/_export.py), so neither library knows the labels.
+it in the backbone folder, relx/models/_export.py; a LoRA run of a Llama-family decoder a
+second, SEQ_CLS adapter, relx/models/_export_peft.py), so neither library knows the labels.
 """
 
 from __future__ import annotations
@@ -51,16 +52,23 @@ def _fix_adapter_config(adapter_dir: Path, base_model: str, final_dir: Path) -> 
         return
     config = json.loads(path.read_text(encoding="utf-8"))
     config["task_type"] = ADAPTER_TASK_TYPE
-    if _is_local(base_model):
-        # Relative to the adapter folder: the run directory can move with its base model.
-        config["base_model_name_or_path"] = os.path.relpath(Path(base_model).resolve(), final_dir.resolve())
-    else:
-        config["base_model_name_or_path"] = base_model
+    config["base_model_name_or_path"] = base_reference(base_model, final_dir)
     atomic_write_json(path, config)
 
 
-def _whole_classifier_lines(info: Any, export: Any, folder: str) -> list[str]:
-    """How to load the whole classifier with plain transformers (relx/models/_export.py)."""
+def base_reference(base_model: str, final_dir: Path) -> str:
+    """An adapter config's ``base_model_name_or_path``: relative to ``final_dir`` when local.
+
+    Relative to the adapter folder (where it will live, not the temporary save folder): the
+    run directory can move with its base model. A hub name or other reference is kept as is.
+    """
+    if _is_local(base_model):
+        return os.path.relpath(Path(base_model).resolve(), final_dir.resolve())
+    return base_model
+
+
+def _reads_line(info: Any) -> str:
+    """Which token transformers' head reads, and when that is relx's token."""
     if info.kind == "decoder":
         reads = (f"transformers reads the rightmost token that is not `pad_token_id` "
                  f"({info.pad_token_id}, `{info.pad_token}`); relx reads the last attended token. They "
@@ -69,14 +77,45 @@ def _whole_classifier_lines(info: Any, export: Any, folder: str) -> list[str]:
     else:
         reads = ("The head reads position 0 ([CLS]): pad on the right (the tokenizer's default), "
                  "as relx does.")
+    return (reads + " The texts must carry the entity markers relx trained with (`representation` in "
+            "`relx_model.json`); relx builds them from documents, plain transformers takes them as given.")
+
+
+def _whole_classifier_lines(info: Any, export: Any, folder: str) -> list[str]:
+    """How to load the whole classifier with plain transformers (relx/models/_export.py)."""
     return [f"The whole classifier, with plain transformers (`{folder}/` is a `{export.architecture}` "
             "checkpoint: same logits as relx):", "", "```python",
             "from transformers import AutoModelForSequenceClassification, AutoTokenizer", "",
             f"tokenizer = AutoTokenizer.from_pretrained(\"PATH/{folder}\")",
             f"model = AutoModelForSequenceClassification.from_pretrained(\"PATH/{folder}\")",
             "logits = model(**tokenizer(texts, return_tensors=\"pt\", padding=True)).logits", "```", "",
-            reads + " The texts must carry the entity markers relx trained with (`representation` in "
-            "`relx_model.json`); relx builds them from documents, plain transformers takes them as given.", ""]
+            _reads_line(info), ""]
+
+
+def _whole_classifier_peft_lines(info: Any, seq_cls: Any, folder: str) -> list[str]:
+    """How to load the whole classifier with plain peft (relx/models/_export_peft.py)."""
+    hub = _hub_name(str(info.base_model))
+    base = f"\"{hub}\"" if hub else "BASE"
+    gguf = f"gguf_file=\"{seq_cls.gguf_file}\", " if getattr(seq_cls, "gguf_file", None) else ""
+    rows = ", the trained rows of the new marker tokens" if getattr(info, "new_token_ids", None) else ""
+    lines = [f"The whole classifier, with plain peft (`{folder}/` is a SEQ_CLS adapter for "
+             f"`{seq_cls.architecture}`: the LoRA weights of `adapter/`{rows} and the head as `score`; "
+             "same logits as relx):", "", "```python", "from peft import PeftModel",
+             "from transformers import AutoModelForSequenceClassification, AutoTokenizer", "",
+             f"tokenizer = AutoTokenizer.from_pretrained(\"PATH/{folder}\")",
+             f"base = AutoModelForSequenceClassification.from_pretrained({base}, {gguf}"
+             f"num_labels={seq_cls.num_labels}, pad_token_id={seq_cls.pad_token_id})"]
+    if seq_cls.resize_to is not None:
+        lines.append(f"base.resize_token_embeddings({seq_cls.resize_to}, mean_resizing=False)"
+                     "  # the marker tokens' rows; the adapter holds their trained values")
+    lines += [f"model = PeftModel.from_pretrained(base, \"PATH/{folder}\")",
+              "logits = model(**tokenizer(texts, return_tensors=\"pt\", padding=True)).logits", "```", ""]
+    if not hub:
+        lines += ["`BASE`: the base model above (the adapter config records it as "
+                  "`base_model_name_or_path`, relative to the adapter folder when local).", ""]
+    lines += ["transformers reports `score.weight` as newly initialised when it loads the base: the "
+              "adapter then loads the trained head into it.", ""]
+    return lines + [_reads_line(info), ""]
 
 
 def _relx_only_lines(info: Any) -> list[str]:
@@ -93,11 +132,14 @@ def _relx_only_lines(info: Any) -> list[str]:
 
 
 def model_card(info: Any, *, metrics: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-               folder: str = "backbone", export: Any = None) -> str:
+               folder: str = "backbone", export: Any = None, seq_cls: Any = None,
+               seq_cls_dir: str = "adapter_seq_cls") -> str:
     """The README.md of a saved relx model (Hugging Face model-card front matter + text).
 
     ``export``: the :class:`relx.models._export.ExportPlan` the backbone folder was saved
     with, when it is a whole transformers classifier; the card then shows how to load it.
+    ``seq_cls``: the :class:`relx.models._export_peft.SeqClsPlan` of a LoRA run, when it
+    has one: the card shows how plain peft loads ``seq_cls_dir/``, or why it was not written.
     """
     labels = list(info.labels)
     hub = _hub_name(str(info.base_model))
@@ -136,18 +178,27 @@ def model_card(info: Any, *, metrics: Mapping[str, Any] | None = None, data: Map
                   "from peft import PeftModel", "from transformers import AutoModel", "",
                   "base = AutoModel.from_pretrained(BASE)",
                   "backbone = PeftModel.from_pretrained(base, \"PATH/adapter\")", "```", ""]
-    if export is None:
+    whole_peft = seq_cls is not None and seq_cls.skipped is None
+    if whole_peft:
+        lines += _whole_classifier_peft_lines(info, seq_cls, seq_cls_dir)
+    elif seq_cls is not None:
+        lines += [f"No `{seq_cls_dir}/` (a SEQ_CLS adapter for `{seq_cls.architecture}`) was written: "
+                  f"{seq_cls.skipped}.", ""]
+    if export is None and not whole_peft:
         lines += _relx_only_lines(info)
     return "\n".join(front + lines)
 
 
 def write_interop_files(target: Path, info: Any, tokenizer: Any, *, backbone_dir: str, adapter_dir: str,
                         metrics: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-                        final_target: Path | None = None, export: Any = None) -> None:
+                        final_target: Path | None = None, export: Any = None, seq_cls: Any = None,
+                        seq_cls_dir: str = "adapter_seq_cls") -> None:
     """Make ``target``'s backbone/adapter folder loadable by plain transformers/peft, with a card.
 
     ``final_target`` is where ``target``'s content will live (save() writes to a temporary
-    sibling first): the adapter's relative base reference is computed from there.
+    sibling first): the adapter's relative base reference is computed from there. A written
+    ``seq_cls_dir/`` (relx/models/_export_peft.py, its config already final) gets the
+    tokenizer and the card too, so that folder alone is a complete peft checkpoint.
     """
     labels = list(info.labels)
     folder = target / (backbone_dir if info.method == "full" else adapter_dir)
@@ -157,6 +208,11 @@ def write_interop_files(target: Path, info: Any, tokenizer: Any, *, backbone_dir
     if (folder / "config.json").is_file():
         _set_labels(folder / "config.json", labels)
     _fix_adapter_config(folder, str(info.base_model), (final_target or target) / folder.name)
-    card = model_card(info, metrics=metrics, data=data, folder=folder.name, export=export)
+    card = model_card(info, metrics=metrics, data=data, folder=folder.name, export=export,
+                      seq_cls=seq_cls, seq_cls_dir=seq_cls_dir)
     atomic_write_text(folder / MODEL_CARD_FILE, card)
     atomic_write_text(target / MODEL_CARD_FILE, card)
+    extra = target / seq_cls_dir
+    if seq_cls is not None and seq_cls.skipped is None and extra.is_dir():
+        tokenizer.save_pretrained(extra)
+        atomic_write_text(extra / MODEL_CARD_FILE, card)

@@ -19,6 +19,7 @@ from relx._io import atomic_write_json, umask_mode
 from relx.errors import ConfigError, ModelError
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
 from relx.models._export import export_plan, save_sequence_classifier
+from relx.models._export_peft import save_seq_cls_adapter, seq_cls_plan
 from relx.models._heads import ClassificationHead
 from relx.models._info import MODEL_INFO_FILE, ModelInfo
 from relx.models._packed_attention import (
@@ -41,6 +42,7 @@ __all__ = [
     "pool_index_from_attention_mask",
     "BACKBONE_DIR",
     "ADAPTER_DIR",
+    "ADAPTER_SEQ_CLS_DIR",
     "HEAD_FILE",
 ]
 
@@ -51,6 +53,10 @@ BACKBONE_DIR = "backbone"
 #: LoRA/QLoRA: peft's adapter (adapter_config.json + adapter_model.safetensors, including
 #: the trainable rows of new marker tokens).
 ADAPTER_DIR = "adapter"
+#: LoRA of a Llama-family decoder with the ``last_token`` head: the same LoRA weights plus
+#: the head as a peft SEQ_CLS adapter for ``*ForSequenceClassification`` (plain peft gets the
+#: whole classifier; relx/models/_export_peft.py). relx itself loads ``adapter/`` only.
+ADAPTER_SEQ_CLS_DIR = "adapter_seq_cls"
 #: The classification head's weights (float32).
 HEAD_FILE = "head.safetensors"
 
@@ -407,7 +413,9 @@ class RelationClassifier(nn.Module):
         also has (``cls`` on BERT/RoBERTa, ``last_token`` on Llama-family decoders) saves
         ``backbone/`` as that ``*ForSequenceClassification`` checkpoint, so it loads whole
         with ``AutoModelForSequenceClassification`` and as a backbone with ``AutoModel``
-        (relx.models._export); ``head.safetensors`` is written in every case.
+        (relx.models._export); ``head.safetensors`` is written in every case. A LoRA run of
+        such a decoder (``last_token``) also gets ``adapter_seq_cls/``: the same adapter plus
+        the head as ``score``, for plain peft over that class (relx.models._export_peft).
 
         Returns:
             The directory path.
@@ -442,11 +450,19 @@ class RelationClassifier(nn.Module):
                 # never the whole embedding matrix (save_embedding_layers would also ask the
                 # hub for the base config).
                 self.backbone.save_pretrained(tmp / ADAPTER_DIR, save_embedding_layers=False)
+            seq_cls = seq_cls_plan(self.info, self.head)
+            if seq_cls is not None:
+                # The whole classifier for plain peft, beside relx's own adapter.
+                seq_cls = save_seq_cls_adapter(
+                    tmp / ADAPTER_DIR, self.head, self.info, tmp / ADAPTER_SEQ_CLS_DIR, seq_cls,
+                    target / ADAPTER_SEQ_CLS_DIR,
+                )
             from relx.models._card import write_interop_files
 
             write_interop_files(
                 tmp, self.info, tokenizer, backbone_dir=BACKBONE_DIR, adapter_dir=ADAPTER_DIR,
                 metrics=card_metrics, data=card_data, final_target=target, export=plan,
+                seq_cls=seq_cls, seq_cls_dir=ADAPTER_SEQ_CLS_DIR,
             )
             head_state = {
                 k: v.detach().to("cpu").contiguous() for k, v in self.head.state_dict().items()
@@ -455,7 +471,7 @@ class RelationClassifier(nn.Module):
             (tmp / HEAD_FILE).chmod(umask_mode())  # safetensors writes 0600 files
             if self.type_pair_mask is not None:
                 self.type_pair_mask.save(tmp / TYPE_PAIR_MASK_FILE)
-            for stale in (BACKBONE_DIR, ADAPTER_DIR, TYPE_PAIR_MASK_FILE):
+            for stale in (BACKBONE_DIR, ADAPTER_DIR, ADAPTER_SEQ_CLS_DIR, TYPE_PAIR_MASK_FILE):
                 path = target / stale
                 if path.is_dir():
                     shutil.rmtree(path)

@@ -18,7 +18,9 @@ Only where transformers' head computes exactly what relx's does (relx/models/_he
   attended token as long as the input does not end in the pad token.
 
 Anything else (``entity_start``, other architectures, LoRA, heads of old checkpoints)
-keeps the headless backbone, and the card points at ``relx.load``.
+keeps the headless backbone, and the card points at ``relx.load``. A LoRA run of a decoder
+with the ``last_token`` head gets the same whole classifier as a second peft adapter,
+``adapter_seq_cls/`` (relx/models/_export_peft.py).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from torch import nn
 from relx._io import atomic_write_json, umask_mode
 from relx.errors import RelxWarning
 
-__all__ = ["ExportPlan", "export_plan", "save_sequence_classifier", "load_saved_backbone"]
+__all__ = [
+    "ExportPlan", "export_plan", "head_plan", "save_sequence_classifier", "load_saved_backbone",
+]
 
 #: Encoders whose sequence-classification head is relx's ``cls`` head, by head style.
 _ENCODER_STYLES: dict[str, str] = {
@@ -79,7 +83,18 @@ def export_plan(info: Any, head: nn.Module) -> ExportPlan | None:
     Decided from the settings and the head's actual layers, so a resumed old checkpoint
     (cls head without dense, last_token head with bias) is saved headless as before.
     """
-    if info.method != "full" or getattr(info, "trust_remote_code", False):
+    if info.method != "full":
+        return None
+    return head_plan(info, head)
+
+
+def head_plan(info: Any, head: nn.Module) -> ExportPlan | None:
+    """:func:`export_plan` whatever the method: whether transformers' head is relx's head.
+
+    A LoRA run of such a model gets a second, SEQ_CLS adapter for plain peft on top of that
+    class (relx/models/_export_peft.py).
+    """
+    if getattr(info, "trust_remote_code", False):
         return None
     model_type = str(info.model_type)
     dense = getattr(head, "dense", None) is not None
