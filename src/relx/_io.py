@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_write_json", "sha256_file", "read_json", "umask_mode"]
+__all__ = ["atomic_open", "atomic_write_text", "atomic_write_json", "sha256_file", "read_json", "umask_mode",
+           "follow_umask"]
 
 
 def umask_mode() -> int:
@@ -27,6 +28,18 @@ def umask_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def follow_umask(directory: str | os.PathLike[str]) -> None:
+    """Give every file under ``directory`` the mode :func:`umask_mode` says.
+
+    For folders that libraries fill before relx publishes them: safetensors (relx's heads,
+    peft's adapters, transformers' weights, checkpoint tensors) creates 0600 files.
+    """
+    mode = umask_mode()
+    for path in Path(directory).rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(mode)
 
 
 @contextlib.contextmanager

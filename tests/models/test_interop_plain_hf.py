@@ -9,6 +9,7 @@ checkpoint (relx/models/_export.py); ``entity_start`` is relx's own and the card
 from __future__ import annotations
 
 import json
+import os
 import stat
 import warnings
 from pathlib import Path
@@ -177,6 +178,21 @@ def test_lora_adapter_loads_with_plain_peft_same_logits(tmp_path):
     card = (ckpt / "README.md").read_text()
     assert "a LoRA adapter holds the backbone only" in card and "relx.load" in card
     assert not (ckpt / "adapter_seq_cls").exists()  # relx saves no SEQ_CLS adapter for encoders
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_every_saved_file_follows_the_umask(tmp_path, method):
+    """safetensors (relx's head, peft's adapter, transformers' weights) creates 0600 files;
+    under a shared cluster's umask 022 every file of a saved model must be 0644."""
+    old = os.umask(0o022)
+    try:
+        ckpt, *_ = _saved(tmp_path, method)
+    finally:
+        os.umask(old)
+    files = [p for p in ckpt.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".safetensors" and p.parent != ckpt for p in files)
+    modes = {str(p.relative_to(ckpt)): oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
+    assert set(modes.values()) == {"0o644"}, modes
 
 
 def _as_format_1(ckpt: Path, head: dict[str, torch.Tensor]) -> None:

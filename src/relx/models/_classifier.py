@@ -15,7 +15,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from relx._io import atomic_write_json, umask_mode
+from relx._io import atomic_write_json, follow_umask
 from relx.errors import ConfigError, ModelError
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
 from relx.models._export import export_plan, save_sequence_classifier
@@ -468,9 +468,11 @@ class RelationClassifier(nn.Module):
                 k: v.detach().to("cpu").contiguous() for k, v in self.head.state_dict().items()
             }
             save_file(head_state, str(tmp / HEAD_FILE), metadata={"format": "pt"})
-            (tmp / HEAD_FILE).chmod(umask_mode())  # safetensors writes 0600 files
             if self.type_pair_mask is not None:
                 self.type_pair_mask.save(tmp / TYPE_PAIR_MASK_FILE)
+            # safetensors (ours, peft's and transformers' saves) creates 0600 files: colleagues
+            # on a shared cluster could not read the model. Every file follows the umask.
+            follow_umask(tmp)
             for stale in (BACKBONE_DIR, ADAPTER_DIR, ADAPTER_SEQ_CLS_DIR, TYPE_PAIR_MASK_FILE):
                 path = target / stale
                 if path.is_dir():

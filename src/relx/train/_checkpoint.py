@@ -30,7 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from relx import rundir
-from relx._io import atomic_write_json, read_json
+from relx._io import atomic_write_json, follow_umask, read_json
 from relx.errors import RunDirError
 from relx.train._faults import fault_point
 
@@ -95,6 +95,7 @@ def _begin(target: Path) -> Path:
 
 def _publish(staging: Path, target: Path) -> None:
     """Switch ``target`` to the complete ``staging`` directory (module docstring)."""
+    follow_umask(staging)  # safetensors writes 0600 files (relx/_io.py)
     old = _old(target)
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
