@@ -43,6 +43,7 @@ from relx.train._cv import (
     fold_splits,
     load_config_file,
     quickstart,
+    quickstart_cpu_slots,
     summarize_folds,
 )
 from relx.train._launch import Job, JobResult, parse_gpus, run_jobs, worker_command
@@ -97,6 +98,7 @@ __all__ = [
     "fold_splits",
     "load_config_file",
     "quickstart",
+    "quickstart_cpu_slots",
     "summarize_folds",
     "Job",
     "JobResult",

@@ -101,6 +101,16 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_threads(slots: int) -> int:
+    """Intra-op threads per CPU worker when ``slots`` workers share the machine's cores.
+
+    Why side by side at all: MiniLM's matrices in a quickstart step are small, and two torch
+    threads on one step synchronise more than they compute; on 2 cores the 3 quickstart folds
+    as 3 one-thread processes took 147 s, one after another with 2 threads 177 s (2026-12-03).
+    """
+    return max(1, (os.cpu_count() or 1) // max(1, slots))
+
+
 def worker_command(
     job: Job, *, processes: int = 1, cpu: bool = False, port: int | None = None
 ) -> list[str]:
@@ -151,6 +161,7 @@ def run_jobs(
     gpus: Sequence[str] = (),
     processes: int = 1,
     cpu: bool = False,
+    cpu_slots: int = 0,
     on_event: Callable[[str, Job, JobResult | None], None] | None = None,
     poll_seconds: float = 0.5,
     extra_env: dict[str, str] | None = None,
@@ -167,6 +178,8 @@ def run_jobs(
         gpus: GPU indices (strings) to spread jobs over; empty = no pinning, one at a time.
         processes: Processes (GPUs) per job; > 1 launches through ``accelerate launch``.
         cpu: Force CPU workers (DDP over gloo when ``processes`` > 1); used by tests.
+        cpu_slots: With no GPUs: this many CPU workers side by side (implies ``cpu``), each
+            with ``cores // cpu_slots`` (at least 1) intra-op threads (:func:`cpu_threads`).
         on_event: Called with ``("start", job, None)`` and ``("end", job, result)``.
         poll_seconds: How often finished workers are collected.
         extra_env: Added to every worker's environment.
@@ -194,7 +207,12 @@ def run_jobs(
             hint="give distinct indices, or --processes 1 to share a GPU between folds",
         )
     slots: list[str | None]
-    if gpus:
+    if cpu_slots > 0 and not gpus:
+        slots = [None] * cpu_slots
+        cpu = True
+        threads = str(cpu_threads(cpu_slots))
+        extra_env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, **(extra_env or {})}
+    elif gpus:
         slots = [
             ",".join(gpus[i : i + processes])
             for i in range(0, len(gpus) - processes + 1, processes)

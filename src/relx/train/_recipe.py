@@ -471,6 +471,8 @@ def setup_model(
     # dtype, pad token...: chosen by relx.models
     notes = [f"model.{name}={choice}"
              for name, choice in (getattr(model.info, "choices", None) or {}).items()]
+    if m.freeze_word_embeddings:
+        notes.append(freeze_word_embeddings(model))
     notes.append(f"model.gradient_checkpointing={str(checkpointing).lower()} ({why})")
     try:
         batching.check_model(model)
@@ -503,6 +505,21 @@ def setup_model(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     return BuiltModel(model=model, tokenizer=tokenizer, pad_token_id=pad_id, batching=batching,
                       notes=notes)
+
+
+def freeze_word_embeddings(model: Any) -> str:
+    """Stop the backbone's word-embedding matrix from training; returns the note.
+
+    Set before the optimizer is built (:func:`setup_optimizer` takes trainable parameters
+    only), so the matrix gets neither gradients nor AdamW state, on resume too. LoRA
+    backbones are frozen anyway: nothing to do there.
+    """
+    if model.info.method != "full":
+        return (f"model.freeze_word_embeddings has no effect with method={model.info.method} "
+                "(the base model is frozen)")
+    weight = model.backbone.get_input_embeddings().weight
+    weight.requires_grad_(False)
+    return f"model.freeze_word_embeddings: {weight.numel():,} word-embedding weights fixed"
 
 
 # ------------------------------------------------------------------------ 4. inputs
