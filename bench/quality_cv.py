@@ -172,6 +172,11 @@ def _mean_std(block: dict[str, Any] | None, key: str) -> tuple[float | None, flo
     return value, None
 
 
+def _pair_scores(eval_json: dict[str, Any]) -> dict[str, Any]:
+    """The pair-protocol block of a ``relx eval --data`` JSON (top level or under scores)."""
+    return eval_json.get("pair") or (eval_json.get("scores") or {}).get("pair") or {}
+
+
 def summarize(record: dict[str, Any]) -> dict[str, Any]:
     """Numbers of one recipe, read from the files relx wrote (cv_summary.json, eval.json)."""
     cv_dir = Path(record["cv_dir"])
@@ -208,12 +213,11 @@ def summarize(record: dict[str, Any]) -> dict[str, Any]:
                       for f in (ev.get("folds") or {}).values()]
     out["novelty_scored"] = bool(novelty_scored) and all(novelty_scored)
     if held is not None:
-        pair = held.get("pair") or (held.get("scores") or {}).get("pair") or {}
+        pair = _pair_scores(held)
         out["heldout_ensemble"] = {k: pair.get(k) for k in ("precision", "recall", "f1", "n")}
         singles = {}
         for fold_dir in sorted(cv_dir.glob("fold_*")):
-            fold_held = cli.read_json(fold_dir / "heldout_eval.json") or {}
-            fold_pair = fold_held.get("pair") or (fold_held.get("scores") or {}).get("pair") or {}
+            fold_pair = _pair_scores(cli.read_json(fold_dir / "heldout_eval.json") or {})
             if fold_pair.get("f1") is not None:
                 singles[fold_dir.name] = fold_pair["f1"]
         if singles:

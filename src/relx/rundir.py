@@ -30,6 +30,8 @@ never leaves a directory that looks finished.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 __all__ = [
     "RUN_FORMAT_VERSION",
     "RUN_FILE",
@@ -51,6 +53,7 @@ __all__ = [
     "TENSORBOARD_DIR",
     "NOVELTY_DIR",
     "fold_dir_name",
+    "fold_dirs",
 ]
 
 #: Bumped whenever the layout or a file's schema changes incompatibly.
@@ -79,3 +82,13 @@ NOVELTY_DIR = "novelty"
 def fold_dir_name(fold: int) -> str:
     """Name of fold ``fold``'s run directory inside a CV directory."""
     return f"fold_{fold}"
+
+
+def fold_dirs(path: Path) -> list[Path]:
+    """The ``fold_{k}`` run directories of a CV directory, in fold order."""
+    found = []
+    for child in Path(path).iterdir():
+        name = child.name
+        if child.is_dir() and name.startswith("fold_") and name[5:].isdigit():
+            found.append((int(name[5:]), child))
+    return [p for _, p in sorted(found)]

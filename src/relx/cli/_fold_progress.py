@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from relx import rundir
+
 __all__ = ["live_fold_status", "fold_status_text"]
 
 #: Bytes read from the end of a metrics file: several lines of one step each.
@@ -46,14 +48,12 @@ def fold_status_text(cv_dir: Path) -> str:
     """``fold 0: epoch 1.4, step 120, loss 0.310 · fold 1: starting``, for the folds whose
     run directories exist (a worker creates its own when it starts)."""
     parts = []
-    runs = sorted(cv_dir.glob("fold_*"), key=lambda p: int(p.name.split("_")[1])
-                  if p.name.split("_")[1].isdigit() else -1)
-    for run_dir in runs:
+    for run_dir in rundir.fold_dirs(cv_dir) if cv_dir.is_dir() else []:
         k = run_dir.name.split("_", 1)[1]
-        if (run_dir / "COMPLETE").exists():
+        if (run_dir / rundir.COMPLETE_MARKER).exists():
             parts.append(f"fold {k}: done")
             continue
-        record = _last_train_record(run_dir / "metrics.jsonl")
+        record = _last_train_record(run_dir / rundir.METRICS_FILE)
         if record is None:
             parts.append(f"fold {k}: starting")
         else:

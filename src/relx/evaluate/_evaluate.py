@@ -34,20 +34,10 @@ from relx.evaluate._predictions import Prediction, read_predictions
 from relx.evaluate._score import EVAL_FORMAT_VERSION, score_predictions
 from relx.labels import POSITIVE_LABELS
 
-__all__ = ["evaluate", "EVAL_FILE", "detect_target", "fold_dirs"]
+__all__ = ["evaluate", "EVAL_FILE", "detect_target"]
 
 #: Default name of the scores file written next to what was scored.
 EVAL_FILE = "eval.json"
-
-
-def fold_dirs(path: Path) -> list[Path]:
-    """The ``fold_{k}`` run directories of a CV directory, in fold order."""
-    found = []
-    for child in path.iterdir():
-        name = child.name
-        if child.is_dir() and name.startswith("fold_") and name[5:].isdigit():
-            found.append((int(name[5:]), child))
-    return [p for _, p in sorted(found)]
 
 
 def _is_checkpoint(path: Path) -> bool:
@@ -68,7 +58,7 @@ def detect_target(path: str | os.PathLike[str]) -> str:
     if not target.exists():
         raise RunDirError(f"{target}: no such file or directory; expected a run directory, "
                           "a CV directory, a checkpoint or a predictions file", code="E601")
-    if (target / rundir.CV_FILE).is_file() or fold_dirs(target):
+    if (target / rundir.CV_FILE).is_file() or rundir.fold_dirs(target):
         return "cv"
     if (target / rundir.RUN_FILE).is_file() or (target / rundir.VAL_PREDICTIONS_FILE).is_file():
         return "run"
@@ -260,7 +250,7 @@ def evaluate(
             code="E604",
             hint=f"relx eval {path} --data split.json",
         )
-    folds = fold_dirs(path)
+    folds = rundir.fold_dirs(path)
     if not folds:
         raise RunDirError(f"{path}: CV directory without fold_k/ run directories",
                           code="E605", hint="run relx cv first, or point at a fold directory")

@@ -14,19 +14,16 @@ __all__ = ["load_for_prediction", "is_cv_dir", "decision_threshold"]
 
 
 def _fold_models(path: Path) -> list[Path]:
-    from relx.evaluate._evaluate import fold_dirs
     from relx.models import MODEL_INFO_FILE
 
-    return [f / rundir.DIR_BEST for f in fold_dirs(path)
+    return [f / rundir.DIR_BEST for f in rundir.fold_dirs(path)
             if (f / rundir.DIR_BEST / MODEL_INFO_FILE).is_file()]
 
 
 def is_cv_dir(path: str | os.PathLike[str]) -> bool:
     """A CV directory (``cv.json`` or ``fold_k/``) rather than one run or model."""
-    from relx.evaluate._evaluate import fold_dirs
-
     p = Path(path)
-    return (p / rundir.CV_FILE).is_file() or bool(fold_dirs(p))
+    return (p / rundir.CV_FILE).is_file() or bool(rundir.fold_dirs(p))
 
 
 def load_for_prediction(path: str | os.PathLike[str], *, device: Any = None,

@@ -31,7 +31,7 @@ import numpy as np
 from relx import rundir
 from relx._io import atomic_open, atomic_write_text
 from relx.errors import RunDirError
-from relx.evaluate._evaluate import detect_target, evaluate, fold_dirs
+from relx.evaluate._evaluate import detect_target, evaluate
 from relx.evaluate._predictions import Prediction, read_predictions
 from relx.evaluate._report_sections import (
     cv_config_text,
@@ -340,7 +340,7 @@ def write_report(
     result = evaluate(target, labels=labels, n_bootstrap=n_bootstrap, seed=seed)
     scores = result["scores"]
     if kind == "cv":
-        runs = fold_dirs(target)
+        runs = rundir.fold_dirs(target)
         records = [r for run in runs if (run / rundir.VAL_PREDICTIONS_FILE).is_file()
                    for r in read_predictions(run / rundir.VAL_PREDICTIONS_FILE)]
     else:

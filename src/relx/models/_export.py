@@ -38,7 +38,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from relx._io import atomic_write_json, umask_mode
+from relx._io import atomic_write_json
 from relx.errors import RelxWarning
 
 __all__ = [
@@ -163,7 +163,6 @@ def save_sequence_classifier(
         shard = {k: state[k].detach().to("cpu").contiguous() for k in keys}
         path = folder / filename
         save_file(shard, str(path), metadata={"format": "pt"})
-        path.chmod(umask_mode())
         del shard
     if split.is_sharded:
         total = sum(v.numel() * v.element_size() for v in state.values())

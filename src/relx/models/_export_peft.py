@@ -38,7 +38,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from relx._io import atomic_write_json, umask_mode
+from relx._io import atomic_write_json
 from relx.models._card import base_reference
 from relx.models._export import head_plan
 
@@ -147,6 +147,5 @@ def save_seq_cls_adapter(
     })
     folder.mkdir(parents=True, exist_ok=True)
     save_file(weights, str(folder / _ADAPTER_WEIGHTS), metadata={"format": "pt"})
-    (folder / _ADAPTER_WEIGHTS).chmod(umask_mode())  # safetensors writes 0600 files
     atomic_write_json(folder / _ADAPTER_CONFIG, config)
     return plan
