@@ -161,7 +161,7 @@ def test_presets_real_file_wins_over_preset_name(tmp_path, monkeypatch):
     (tmp_path / "biored").mkdir()
     (tmp_path / "biored" / "minilm.yaml").write_text("train:\n  epochs: 9\n")
     assert load_config_file("biored/minilm.yaml").train.epochs == 9
-    assert load_config_file("biored/minilm").train.epochs == 5
+    assert load_config_file("biored/minilm").train.epochs == 8
 
 
 def test_presets_package_paths():
