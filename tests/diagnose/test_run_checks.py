@@ -103,6 +103,20 @@ def test_doctor_cv_directory_examines_every_fold(origin_runs, tmp_path):
     assert not report.ok
 
 
+def test_doctor_cv_directory_lists_folds_in_fold_order(origin_runs, tmp_path):
+    """fold_10 comes after fold_2 (the order of the folds, not of their names)."""
+    import shutil
+
+    run_a, _, _ = origin_runs
+    cv = tmp_path / "cv"
+    cv.mkdir()
+    (cv / "cv.json").write_text("{}")
+    for k in (10, 2):
+        shutil.copytree(run_a, cv / f"fold_{k}")
+    report = doctor(cv, build_model=False)
+    assert report.get("run.cv")[0].evidence["folds"] == ["fold_2", "fold_10"]
+
+
 def test_run_warmup_share_of_updates(origin_runs):
     run_a, run_b, _ = origin_runs
     # A: 400 examples / (16 x 4 x 4 = 256) = 2 updates per epoch x 10 epochs = 20 updates; warmup 100.

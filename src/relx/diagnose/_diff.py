@@ -625,7 +625,7 @@ def _is_cv_dir(path: Path) -> bool:
 
 
 def _fold_dirs(path: Path) -> dict[str, Path]:
-    return {p.name: p for p in path.glob("fold_*") if p.is_dir() and (p / rundir.CONFIG_FILE).is_file()}
+    return {p.name: p for p in rundir.fold_dirs(path) if (p / rundir.CONFIG_FILE).is_file()}
 
 
 def _diff_cv(a: Path, b: Path, data: Path | None) -> RunDiff:

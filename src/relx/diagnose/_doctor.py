@@ -93,7 +93,7 @@ def doctor(
         # A CV directory: every fold is examined; sections are prefixed with the fold name so
         # that "fold_3/adapter" shows which fold went wrong.
         report = DoctorReport(path=str(root), kind="relx_cv")
-        folds = sorted((p for p in root.glob("fold_*") if p.is_dir()), key=lambda p: p.name)
+        folds = rundir.fold_dirs(root)  # in fold order: fold_10 after fold_9
         report.add("run.cv", "run", Status.INFO if folds else Status.FAIL,
                    f"CV directory with {len(folds)} fold run(s)", evidence={"folds": [p.name for p in folds]},
                    fix="" if folds else "relx cv CONFIG has not produced any fold yet")
