@@ -57,6 +57,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _cli_runs as cli  # noqa: E402
 
+sys.path.insert(0, str(cli.SRC))
+from relx import rundir  # noqa: E402  (the CV layout only: no torch import)
+
 #: Recipes run by default (label -> spec).
 DEFAULT_RECIPES = [
     "biored/minilm=biored/minilm;cv.tasks=[relation,novelty]",
@@ -149,7 +152,7 @@ def run_recipe(recipe: dict[str, Any], args: argparse.Namespace, corpus: list[Pa
                                          echo=False).to_json()
         # Each fold model alone on the same held-out set: the baseline of the ensemble's gain.
         record["heldout_fold_evals"] = {}
-        for fold_dir in sorted(cv_dir.glob("fold_*")):
+        for fold_dir in rundir.fold_dirs(cv_dir):
             if not (fold_dir / "summary.json").is_file():
                 continue
             fold_cmd = held_cmd[:]
@@ -216,7 +219,7 @@ def summarize(record: dict[str, Any]) -> dict[str, Any]:
         pair = _pair_scores(held)
         out["heldout_ensemble"] = {k: pair.get(k) for k in ("precision", "recall", "f1", "n")}
         singles = {}
-        for fold_dir in sorted(cv_dir.glob("fold_*")):
+        for fold_dir in rundir.fold_dirs(cv_dir):
             fold_pair = _pair_scores(cli.read_json(fold_dir / "heldout_eval.json") or {})
             if fold_pair.get("f1") is not None:
                 singles[fold_dir.name] = fold_pair["f1"]

@@ -118,8 +118,7 @@ def save_seq_cls_adapter(
     represented for the ``*ForSequenceClassification`` base (nothing is written then).
     """
     if plan.skipped is not None:
-        logger.info("no SEQ_CLS adapter for plain peft: %s", plan.skipped)
-        return plan
+        return _skip(plan, plan.skipped)
     config_path, weights_path = adapter_dir / _ADAPTER_CONFIG, adapter_dir / _ADAPTER_WEIGHTS
     if not config_path.is_file() or not weights_path.is_file():
         return _skip(plan, f"{adapter_dir.name}/ has no {_ADAPTER_CONFIG} + {_ADAPTER_WEIGHTS}")
