@@ -148,10 +148,10 @@ def run_recipe(recipe: dict[str, Any], args: argparse.Namespace, corpus: list[Pa
                                 "--bootstrap", str(args.bootstrap))
         if args.tiny:
             held_cmd += ["--device", "cpu"]
-        record["heldout_eval"] = cli.run(held_cmd, logs / f"{name}.heldout.log",
-                                         echo=False).to_json()
-        # Each fold model alone on the same held-out set: the baseline of the ensemble's gain.
-        record["heldout_fold_evals"] = {}
+        # The ensemble and each fold model alone (the baseline of the ensemble's gain) on the
+        # same held-out set, side by side on the GPU as the folds trained; an output already
+        # written (a resumed run) is kept.
+        jobs = {"ensemble": (held_cmd, logs / f"{name}.heldout.log", cv_dir / "heldout_eval.json")}
         for fold_dir in rundir.fold_dirs(cv_dir):
             if not (fold_dir / "summary.json").is_file():
                 continue
@@ -159,8 +159,18 @@ def run_recipe(recipe: dict[str, Any], args: argparse.Namespace, corpus: list[Pa
             fold_cmd[fold_cmd.index(str(cv_dir))] = str(fold_dir)
             fold_cmd[fold_cmd.index(str(cv_dir / "heldout_eval.json"))] = str(
                 fold_dir / "heldout_eval.json")
-            record["heldout_fold_evals"][fold_dir.name] = cli.run(
-                fold_cmd, logs / f"{name}.{fold_dir.name}.heldout.log", echo=False).to_json()
+            jobs[fold_dir.name] = (fold_cmd, logs / f"{name}.{fold_dir.name}.heldout.log",
+                                   fold_dir / "heldout_eval.json")
+        todo = {key: job for key, job in jobs.items() if not job[2].is_file()}
+        with ThreadPoolExecutor(max_workers=max(1, args.fold_slots)) as pool:
+            done = dict(zip(todo, pool.map(lambda job: cli.run(job[0], job[1], echo=False),
+                                           todo.values())))
+        results = {key: (done[key].to_json() if key in done else
+                         {"cmd": cli.shown(job[0]), "returncode": 0, "seconds": 0.0,
+                          "log": str(job[1]), "skipped": "already written"})
+                   for key, job in jobs.items()}
+        record["heldout_eval"] = results.pop("ensemble")
+        record["heldout_fold_evals"] = results
     with lock:
         print(f"[{recipe['label']}] eval done", flush=True)
     return record

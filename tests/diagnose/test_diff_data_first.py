@@ -52,6 +52,6 @@ def test_diff_cv_directories_pooled_and_per_fold(origin_runs, tmp_path):
     assert [r["fold"] for r in result.per_fold] == ["fold_0", "fold_1"]
     assert all(r["same_documents"] for r in result.per_fold)
     assert result.headline == ""
-    assert result.results["a"]["n"] == 48  # pooled: 24 pairs x 2 folds
+    assert result.results["a"]["n"] == 96  # pooled: 48 pairs x 2 folds
     assert result.differences[0].name == "learning_rate (vs method)"
     assert "| fold_1 |" in result.to_markdown()

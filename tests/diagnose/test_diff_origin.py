@@ -24,11 +24,11 @@ def test_diff_reports_truncation_share_of_256_token_run(origin_runs):
     result = diff_runs(run_a, run_b)
     trunc_b = result.derived["b"]["truncation"]
     trunc_a = result.derived["a"]["truncation"]
-    assert trunc_b["max_length"] == 256 and trunc_b["n"] == 24
-    # The 12 long validation texts (~300 tokens + prompt) exceed 256 tokens; the prompt tail goes.
-    assert trunc_b["truncated"] == 12 and trunc_b["tail_cut"] == 12
+    assert trunc_b["max_length"] == 256 and trunc_b["n"] == 48
+    # The 24 long validation texts (~300 tokens + prompt) exceed 256 tokens; the prompt tail goes.
+    assert trunc_b["truncated"] == 24 and trunc_b["tail_cut"] == 24
     assert trunc_a["truncated"] < trunc_b["truncated"]
-    assert any("run B: 12/24" in n for n in result.notes)
+    assert any("run B: 24/48" in n for n in result.notes)
     max_len = result.item("max_length")
     assert max_len.impact == "MEDIUM" and "50.0%" in max_len.reason
 

@@ -75,7 +75,7 @@ def test_doctor_with_data_measures_truncation_and_base_agreement(zoo, tmp_path):
     report = doctor(zoo["healthy"], data=val, config=config, sample_size=4)
     trunc = report.get("data.truncation")[0]
     assert trunc.status is Status.FAIL  # right truncation cuts the Subject/Object tail
-    assert trunc.evidence["truncated"] == trunc.evidence["tail_cut"] == 12
+    assert trunc.evidence["truncated"] == trunc.evidence["tail_cut"] == 24
     assert report.get("model.base_agreement")[0].status is not Status.FAIL
     untrained = doctor(zoo["untrained"], data=val, config=config, sample_size=4)
     agreement = untrained.get("model.base_agreement")[0]

@@ -4,6 +4,7 @@ and the diff's rescoring of a reported F1 under our protocol."""
 from __future__ import annotations
 
 import json
+import math
 
 import yaml
 
@@ -129,14 +130,69 @@ def test_class_collapse_fails_only_when_collapsed():
     from relx.diagnose import DoctorReport
     from relx.diagnose._run import check_prediction_distribution
 
-    def rows(n_pos_pred):
-        # 100 pairs, 14 gold relations; the model predicts n_pos_pred of them, NOT elsewhere.
-        return [{"gold": "Association" if i < 14 else "NOT", "pred": "Association" if i < n_pos_pred else "NOT"}
-                for i in range(100)]
+    def rows(n_pos_pred, n=300, gold_pos=42):
+        # n pairs, gold_pos gold relations; the model predicts n_pos_pred of them, NOT elsewhere.
+        return [{"gold": "Association" if i < gold_pos else "NOT",
+                 "pred": "Association" if i < n_pos_pred else "NOT"} for i in range(n)]
 
-    for n_pred, expected in ((14, Status.PASS), (7, Status.WARN), (3, Status.FAIL)):
+    cases = [(rows(42), Status.PASS), (rows(21), Status.WARN), (rows(9), Status.FAIL),
+             # The same rate on a 64-pair sample with 13 gold relations is noise: a warning.
+             (rows(3, n=64, gold_pos=13), Status.WARN)]
+    for records, expected in cases:
         rep = DoctorReport(path="x", kind="relx_run")
-        check_prediction_distribution(rows(n_pred), rep, source="test", class_weights_on=True)
+        check_prediction_distribution(records, rep, source="test", class_weights_on=True)
         check = rep.get("data.class_collapse")[0]
-        assert check.status is expected, (n_pred, check.message)
+        assert check.status is expected, (len(records), check.message)
         assert "class_weights" not in check.fix  # already on: not advised again
+
+
+def _write_val_gold(run, counts):
+    """The run's validation predictions with these gold-label counts (pred = gold)."""
+    records = [{"id": f"p{i}", "gold": label, "pred": label}
+               for i, label in enumerate(label for label, n in counts.items() for _ in range(n))]
+    (run / "predictions" / "val.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def _write_curve(run, evals):
+    """A training loss falling 2.0 -> 0.4 and levelling off over 40 steps, then these (step,
+    f1) evaluations."""
+    with open(run / "metrics.jsonl", "w") as handle:
+        for step in range(1, 41):
+            handle.write(json.dumps({"event": "train", "step": step, "loss": 0.4 + 1.6 * math.exp(-step / 5)}) + "\n")
+        for step, f1 in evals:
+            handle.write(json.dumps({"event": "eval", "step": step, "f1": f1}) + "\n")
+
+
+def test_loss_curve_judges_one_evaluation_against_chance_not_against_itself(origin_runs):
+    """A step-capped run validates once, at the end (the case study's SmolLM2 run: F1 0.29 at
+    step 600). "Stayed at 0.29 -> best 0.29" is no evidence of not learning: the baseline is
+    chance, the F1 of predicting one label for every pair (here 2 x 0.06 / 1.1 = 0.109)."""
+    run_a, _, _ = origin_runs
+    _write_val_gold(run_a, {"NOT": 90, "Association": 6, "Positive_Correlation": 4})
+    _write_curve(run_a, [(40, 0.29)])
+    check = doctor(run_a).get("run.loss_curve")[0]
+    assert check.status is Status.PASS, check.message
+    assert check.evidence["validation_learned"] is True
+    assert "above chance (0.109" in check.evidence["validation"]
+    # One evaluation at chance level: the model did not learn, however the loss fell.
+    _write_curve(run_a, [(40, 0.15)])
+    check = doctor(run_a).get("run.loss_curve")[0]
+    assert check.status is Status.FAIL and "less than 0.1 above chance (0.109" in check.message
+    _write_curve(run_a, [(40, 0.0)])
+    check = doctor(run_a).get("run.loss_curve")[0]
+    assert check.status is Status.FAIL and "0.000 is below chance (0.109" in check.message
+    # Without gold labels one evaluation says nothing; the falling loss decides.
+    (run_a / "predictions" / "val.jsonl").unlink()
+    _write_curve(run_a, [(40, 0.15)])
+    check = doctor(run_a).get("run.loss_curve")[0]
+    assert check.status is Status.PASS and check.evidence["validation_learned"] is None
+
+
+def test_constant_predictor_f1_is_the_best_single_label_everywhere():
+    from relx.diagnose._curves import constant_predictor_f1
+
+    # Association everywhere: P 0.06, R 0.6 -> F1 0.109; Positive_Correlation: 0.073; NOT: 0.
+    assert abs(constant_predictor_f1({"NOT": 90, "Association": 6, "Positive_Correlation": 4},
+                                     negative="NOT") - 2 * 0.06 / 1.1) < 1e-12
+    assert constant_predictor_f1({"NOT": 5}, negative="NOT") == 0.0
+    assert constant_predictor_f1({}, negative="NOT") is None

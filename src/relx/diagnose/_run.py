@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from relx import rundir
-from relx.diagnose._curves import loss_trend, validation_learned
+from relx.diagnose._curves import constant_predictor_f1, loss_trend, validation_learned
 from relx.diagnose._report import DoctorReport, Status
 from relx.diagnose._thresholds import (
+    COLLAPSE_FAIL_MIN_GOLD_POSITIVES,
     COLLAPSE_FAIL_POSITIVE_RATIO,
     COLLAPSE_NOT_EXCESS,
     LOSS_FLAT_REL_CHANGE,
@@ -567,12 +568,23 @@ def _eval_records(metrics: list[dict[str, Any]]) -> list[tuple[dict[str, Any], f
     return out
 
 
+def _chance_f1(facts: RunFacts) -> float | None:
+    """Chance-level F1 on the run's validation set (its predictions' gold labels), if written."""
+    if facts.predictions is None:
+        return None
+    gold: dict[str, int] = {}
+    for record in _read_jsonl(facts.predictions):
+        if record.get("gold") is not None:
+            gold[str(record["gold"])] = gold.get(str(record["gold"]), 0) + 1
+    return constant_predictor_f1(gold, negative=NOT_LABEL)
+
+
 def _check_curves(facts: RunFacts, rep: DoctorReport) -> None:
     """Loss trend (smoothed windows) judged together with validation F1."""
     sec = "run"
     losses = train_losses(facts.metrics)
     evals = _eval_records(facts.metrics)
-    learned, learned_why = validation_learned([f for _, f in evals])
+    learned, learned_why = validation_learned([f for _, f in evals], chance_f1=_chance_f1(facts))
     trend = loss_trend(losses)
     if trend is None:
         rep.add("run.loss_curve", sec, Status.SKIP, f"{len(losses)} training-loss records in "
@@ -688,9 +700,12 @@ def check_prediction_distribution(records: list[dict[str, Any]], rep: DoctorRepo
         gold_pos, pred_pos = 1 - gold_not, 1 - pred_not
         ratio = pred_pos / gold_pos if gold_pos else 1.0
         ev["positive_rate_ratio"] = ratio
-        collapsed = ratio < COLLAPSE_FAIL_POSITIVE_RATIO or bool(never_big)
+        gold_relations = n - gold_counts.get(NOT_LABEL, 0)
+        enough = gold_relations >= COLLAPSE_FAIL_MIN_GOLD_POSITIVES
+        collapsed = (ratio < COLLAPSE_FAIL_POSITIVE_RATIO and enough) or bool(never_big)
         if not collapsed:
-            extra += f"; predicts {ratio:.0%} of the gold relation rate (under-predicts, not collapsed)"
+            extra += f"; predicts {ratio:.0%} of the gold relation rate (under-predicts, not collapsed"
+            extra += ")" if enough else f"; {gold_relations} gold relations are too few to call a collapse)"
         rep.add("data.class_collapse", sec, Status.FAIL if collapsed else Status.WARN, msg + extra, evidence=ev,
                 fix="the model under-predicts relations: check the lr for the method, train more epochs"
                 + ("" if class_weights_on else ", or set train.class_weights: balanced"))

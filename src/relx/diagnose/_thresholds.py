@@ -36,6 +36,7 @@ __all__ = [
     "RELOAD_F1_ATOL_BY_DTYPE",
     "dtype_tolerance",
     "COLLAPSE_FAIL_POSITIVE_RATIO",
+    "COLLAPSE_FAIL_MIN_GOLD_POSITIVES",
 ]
 
 #: Usual learning-rate range per fine-tuning method (inclusive). Full fine-tuning of BERT-style
@@ -167,3 +168,9 @@ def dtype_tolerance(table: dict[str, float], dtype: str | None) -> float:
 #: warning, e.g. an under-trained quickstart fold at 2 epochs predicted 6.7% positives vs 13.8%
 #: gold (F1 0.65), while the origin's collapsed run predicted a quarter of its relations.
 COLLAPSE_FAIL_POSITIVE_RATIO = 1 / 3
+
+#: ... judged only on at least this many gold relations; on fewer the rate is noise, and a
+#: low one is a warning. The case study's SmolLM2 run (docs/case-study.md) predicted 39% of
+#: the gold relation rate on its 8,661 validation pairs, but 23% (3 of 13) on the doctor's
+#: 64-pair sample.
+COLLAPSE_FAIL_MIN_GOLD_POSITIVES = 30
