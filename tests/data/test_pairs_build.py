@@ -61,8 +61,11 @@ def test_pairs_labels_novelty_and_ids() -> None:
     by_key = {frozenset((e.entity_a_id, e.entity_b_id)): e for e in examples}
     assoc = by_key[frozenset(("672", "D001943"))]
     assert (assoc.label, assoc.novel, assoc.relation_id) == ("Association", True, "True.123.0")
-    # A gold pair keeps the relation's own direction.
-    assert (assoc.entity_a_id, assoc.entity_b_id) == ("D001943", "672")
+    # A is the earlier concept for gold pairs too, not the relation's annotated direction
+    # (D001943 -> 672 here): an order that only gold pairs can have is a label in the input.
+    assert (assoc.entity_a_id, assoc.entity_b_id) == ("672", "D001943")
+    for e in examples:
+        assert min(s for s, *_ in e.entity_a) < min(s for s, *_ in e.entity_b), e.relation_id
     neg = by_key[frozenset(("D001241", "D001943"))]
     assert (neg.label, neg.novel, neg.relation_id) == ("Negative_Correlation", False, "True.123.1")
     negatives = [e for e in examples if e.label == "NOT"]

@@ -95,3 +95,28 @@ def test_readers_split_documents_rebuilds_text_mentions_relations(tmp_path: Path
     assert len(doc.mentions) == 5
     assert [(r.relation_type, r.novel) for r in doc.relations] == [("Bind", True)]
     assert [d.doc_id for d in read_corpus(path)] == ["7"]
+
+
+def test_readers_split_puts_pairs_in_mention_order_and_warns(tmp_path: Path) -> None:
+    """A gold pair written later concept first (the annotated direction, as other pipelines
+    keep it) is read back in mention order; the warning gives the gold/NOT split, because an
+    order only gold pairs have is a label in the model's input."""
+    from dataclasses import replace
+
+    from relx.errors import RelxWarning
+
+    gold, negative = _examples()
+    reversed_gold = replace(gold, entity_a_id=gold.entity_b_id, entity_b_id=gold.entity_a_id,
+                            entity_a=gold.entity_b, entity_b=gold.entity_a)
+    path = tmp_path / "split_0.json"
+    write_split(path, [reversed_gold, negative])
+    with pytest.warns(RelxWarning, match=r"1 of 1 gold pairs and 0 of 1 NOT pairs"):
+        examples = read_split(path)
+    assert examples == [gold, negative]
+    # Pairs already in mention order are read as written, without a warning.
+    write_split(path, [gold, negative])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RelxWarning)
+        assert read_split(path) == [gold, negative]

@@ -20,6 +20,7 @@ from typing import Any
 from relx._io import atomic_write_json
 from relx.data._document import Document, Mention, Relation
 from relx.data._example import PairExample
+from relx.data._order import mention_order, warn_reordered
 from relx.data._problems import ProblemLog
 from relx.data._validate import check_document
 from relx._text import read_utf8
@@ -106,6 +107,8 @@ def read_split(
             log.report(code, message, path=str(p))
             continue
         examples.append(ex)
+    examples, fix = mention_order(examples)
+    warn_reordered(fix, source=str(p))
     return examples
 
 
