@@ -80,7 +80,7 @@ def test_cli_train_then_doctor_and_diff_origin_configs(tmp_path):
     diff = json.loads(result.stdout)
     assert [d["name"] for d in diff["differences"][:2]] == ["learning_rate (vs method)", "effective_batch"]
     trunc_b = diff["derived"]["b"]["truncation"]
-    assert trunc_b["truncated"] == 12 and trunc_b["share"] == pytest.approx(0.5)
+    assert trunc_b["truncated"] == 24 and trunc_b["share"] == pytest.approx(0.5)
     assert "| 1 | learning_rate (vs method)" in md.read_text()
 
 
