@@ -111,3 +111,29 @@ def test_cli_data_stats_table_json_and_compare(corpus: Path, tmp_path: Path) -> 
     cmp = json.loads(out)
     assert code == 0 and cmp["overlap"]["documents_by_id"] == 30
     assert cmp["a"]["pairs"] == cmp["b"]["pairs"]
+
+
+def test_cli_reordered_split_warns_in_one_plain_line(corpus: Path, tmp_path: Path) -> None:
+    """A split file with gold pairs later concept first (another pipeline's): the command says
+    so once, as ``warning ...``, not as Python's ``module.py:N: RelxWarning`` plus source."""
+    import subprocess
+
+    code, out = _run("data", "build", str(corpus), "--out", str(tmp_path / "folds"), "--folds", "1")
+    assert code == 0, out
+    entries = json.loads((tmp_path / "folds" / "split_0.json").read_text())
+    flipped = 0
+    for entry in entries:
+        if entry["type"] != "NOT" and min(s for s, *_ in entry["entity_b"]) > min(
+                s for s, *_ in entry["entity_a"]):
+            entry["entity_a_id"], entry["entity_b_id"] = entry["entity_b_id"], entry["entity_a_id"]
+            entry["entity_a"], entry["entity_b"] = entry["entity_b"], entry["entity_a"]
+            flipped += 1
+    assert flipped > 0
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text(json.dumps(entries))
+    done = subprocess.run([sys.executable, "-c", "from relx.cli import main; main()", "data",
+                           "stats", str(theirs)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "mention order" in line]
+    assert len(lines) == 1 and lines[0].startswith("warning "), done.stderr
+    assert f"{flipped} of " in lines[0] and "0 of " in lines[0] and "RelxWarning" not in done.stderr

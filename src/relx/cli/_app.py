@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from relx import __version__
-from relx.errors import RelxError
+from relx.errors import RelxError, RelxWarning
 
 __all__ = ["app", "main", "console", "err_console"]
 
@@ -76,9 +76,37 @@ def _quiet_transformers() -> None:
         hf_logging.disable_progress_bar()
 
 
+def _plain_relx_warnings() -> None:
+    """relx's own warnings on the command line as one line, ``warning <message>``.
+
+    Python's default shows ``path/to/module.py:123: RelxWarning: ...`` and the source line
+    that raised it: the place in relx's code, which is no use to someone whose input the
+    warning is about. Other warnings keep Python's format; ``catch_warnings`` blocks that
+    record warnings (relx eval's report) are unaffected, since they replace the hook.
+    """
+    import warnings
+
+    default = warnings.showwarning
+    if getattr(default, "relx_plain", False):  # main() called again in one process
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202
+        if issubclass(category, RelxWarning):
+            from rich.markup import escape
+
+            err_console.print(f"[yellow]warning[/] {escape(str(message))}", highlight=False,
+                              soft_wrap=True)
+            return
+        default(message, category, filename, lineno, file, line)
+
+    show.relx_plain = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line + exit 1."""
     _quiet_transformers()
+    _plain_relx_warnings()
     try:
         result = app(standalone_mode=False)
         # In non-standalone mode typer *returns* the code of a `typer.Exit(n)` raised by a

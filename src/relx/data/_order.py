@@ -11,7 +11,6 @@ Train 1,281 of 4,175 gold pairs are annotated later concept first, and no ``NOT`
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -21,9 +20,6 @@ from relx.errors import RelxWarning
 from relx.labels import NOT_LABEL
 
 __all__ = ["OrderFix", "mention_order", "warn_reordered"]
-
-logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class OrderFix:
@@ -58,10 +54,17 @@ def mention_order(examples: Sequence[PairExample]) -> tuple[list[PairExample], O
     return out, OrderFix(**counts)
 
 
+#: (source, counts) already warned about in this process: a command that reads a split
+#: file twice (``relx data stats`` reads it for counts and for lengths) says it once.
+_WARNED: set[tuple[str, OrderFix]] = set()
+
+
 def warn_reordered(fix: OrderFix, *, source: str) -> None:
-    """Warn (once per file) that pairs were put in mention order, with the label split."""
-    if not fix.flipped:
+    """Warn (once per file and process) that pairs were put in mention order, with the
+    gold/NOT split of the reordered pairs."""
+    if not fix.flipped or (source, fix) in _WARNED:
         return
+    _WARNED.add((source, fix))
     message = (
         f"{source}: put {fix.flipped} pairs in mention order (A = the concept mentioned first): "
         f"{fix.gold_flipped} of {fix.gold_total} gold pairs and {fix.not_flipped} of "
@@ -70,4 +73,3 @@ def warn_reordered(fix: OrderFix, *, source: str) -> None:
         "(relx.data._order)"
     )
     warnings.warn(message, RelxWarning, stacklevel=3)
-    logger.warning(message)
