@@ -21,6 +21,7 @@ from relx.labels import NOT_LABEL
 
 __all__ = ["OrderFix", "mention_order", "warn_reordered"]
 
+
 @dataclass(frozen=True)
 class OrderFix:
     """How many pairs :func:`mention_order` put in mention order, by label kind."""
