@@ -32,6 +32,7 @@ from relx.data._folds import (
     split_file_name,
 )
 from relx.data._litcoin import read_litcoin
+from relx.data._order import mention_order, swap_entities
 from relx.data._pairs import CONTEXTS, abstract_id_of, build_document_pairs, build_pairs
 from relx.data._problems import Problem, ProblemLog
 from relx.data._pubtator import format_pubtator, parse_pubtator, read_pubtator, write_pubtator
@@ -113,6 +114,8 @@ __all__ = [
     "abstract_id_of",
     "build_pairs",
     "build_document_pairs",
+    "mention_order",
+    "swap_entities",
     "SPLITTERS",
     "DEFAULT_SPLITTER",
     "split_sentences",

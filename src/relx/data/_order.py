@@ -19,7 +19,7 @@ from relx.data._example import PairExample
 from relx.errors import RelxWarning
 from relx.labels import NOT_LABEL
 
-__all__ = ["OrderFix", "mention_order", "warn_reordered"]
+__all__ = ["OrderFix", "mention_order", "swap_entities", "warn_reordered"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ class OrderFix:
         return self.gold_flipped + self.not_flipped
 
 
+def swap_entities(example: PairExample) -> PairExample:
+    """The same pair with A and B exchanged (ids, mentions); label and id unchanged."""
+    return replace(example, entity_a_id=example.entity_b_id, entity_b_id=example.entity_a_id,
+                   entity_a=list(example.entity_b), entity_b=list(example.entity_a))
+
+
 def _first_offset(spans: Sequence[tuple[int, int, str]]) -> int:
     return min((start for start, *_ in spans), default=0)
 
@@ -49,8 +55,7 @@ def mention_order(examples: Sequence[PairExample]) -> tuple[list[PairExample], O
         counts[f"{kind}_total"] += 1
         if _first_offset(ex.entity_b) < _first_offset(ex.entity_a):
             counts[f"{kind}_flipped"] += 1
-            ex = replace(ex, entity_a_id=ex.entity_b_id, entity_b_id=ex.entity_a_id,
-                         entity_a=list(ex.entity_b), entity_b=list(ex.entity_a))
+            ex = swap_entities(ex)
         out.append(ex)
     return out, OrderFix(**counts)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,11 @@ class RunFacts:
     def get(self, name: str) -> Any:
         """A canonical field's value (see :data:`FIELD_ALIASES`), or None."""
         return lookup(self.config, name)[1]
+
+    @cached_property
+    def prediction_records(self) -> list[dict[str, Any]]:
+        """The records of :attr:`predictions` (none without it), read once for every check."""
+        return _read_jsonl(self.predictions) if self.predictions is not None else []
 
     @property
     def method(self) -> str:
@@ -471,7 +477,7 @@ def check_run(facts: RunFacts, rep: DoctorReport) -> None:
     _check_best_reload(facts, rep)
     _check_recorded_truncation(facts, rep)
     if facts.predictions is not None:
-        check_prediction_distribution(_read_jsonl(facts.predictions), rep, source=str(facts.predictions),
+        check_prediction_distribution(facts.prediction_records, rep, source=str(facts.predictions),
                                       class_weights_on=facts.class_weights_on)
 
 
@@ -573,7 +579,7 @@ def _chance_f1(facts: RunFacts) -> float | None:
     if facts.predictions is None:
         return None
     gold: dict[str, int] = {}
-    for record in _read_jsonl(facts.predictions):
+    for record in facts.prediction_records:
         if record.get("gold") is not None:
             gold[str(record["gold"])] = gold.get(str(record["gold"]), 0) + 1
     return constant_predictor_f1(gold, negative=NOT_LABEL)

@@ -10,19 +10,16 @@ group of two rows (``relx.models.iter_view_probabilities``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from typing import Any
+
+# The swap itself lives with the data (src/relx/data/_order.py), which also uses it to put
+# pairs in mention order; representations build on data, not the other way round.
+from relx.data import swap_entities
 
 __all__ = ["swap_entities", "both_orders", "ORDER_VIEWS"]
 
 #: Views per pair when ``symmetric`` is on: (A, B) and (B, A).
 ORDER_VIEWS = 2
-
-
-def swap_entities(example: Any) -> Any:
-    """The same pair with A and B exchanged (ids, mentions); label and id unchanged."""
-    return replace(example, entity_a_id=example.entity_b_id, entity_b_id=example.entity_a_id,
-                   entity_a=list(example.entity_b), entity_b=list(example.entity_a))
 
 
 def iter_both_orders(examples: Iterable[Any]) -> Iterator[Any]:
