@@ -10,6 +10,9 @@ listed in :mod:`relx.error_codes` (docs/errors.md).
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 __all__ = [
     "RelxError",
     "ConfigError",
@@ -18,6 +21,8 @@ __all__ = [
     "ModelError",
     "RelxWarning",
     "UndefinedMetricWarning",
+    "LoggedRelxWarning",
+    "warn_and_log",
 ]
 
 
@@ -71,6 +76,25 @@ class ModelError(RelxError, ValueError):
 
 class RelxWarning(UserWarning):
     """A setting is suspicious or ignored; training goes on."""
+
+
+class LoggedRelxWarning(RelxWarning):
+    """A :class:`RelxWarning` that relx also wrote to its log (:func:`warn_and_log`).
+
+    The command line shows the log line only (relx/cli/_app.py), so such a warning prints
+    once, not twice; Python callers still catch it as a ``RelxWarning``.
+    """
+
+
+def warn_and_log(logger: logging.Logger, message: str, *, stacklevel: int = 2) -> None:
+    """Warn Python callers (``warnings``) and write the run's log (``logger``), once each.
+
+    Both channels are wanted: library users filter or assert warnings, while the log is what
+    ``relx cv``'s fold logs and every CLI command show. ``stacklevel`` counts from the caller,
+    as for :func:`warnings.warn`.
+    """
+    warnings.warn(message, LoggedRelxWarning, stacklevel=stacklevel + 1)
+    logger.warning(message)
 
 
 class UndefinedMetricWarning(RelxWarning):

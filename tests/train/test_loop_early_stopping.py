@@ -50,3 +50,31 @@ def test_loop_truncation_warning_recorded(tmp_path: Path) -> None:
     resolved = load_config(tmp_path / "run" / rundir.CONFIG_FILE)
     assert any(n.startswith("warning: represent.max_length_tokens=40") for n in resolved.notes)
     assert summary["global_step"] == 1
+
+
+def test_cli_truncation_warning_prints_once_per_split(tmp_path: Path) -> None:
+    """``relx train`` shows the truncation warning once per split: relx logs it and warns
+    Python callers (relx.errors.warn_and_log), the CLI prints only the log line, and the
+    run's notes are not logged a second time when they are merged (relx/train/_recipe.py)."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    raw = tiny_setup(tmp_path, n_docs=8)
+    config_file = tmp_path / "tiny.yaml"
+    config_file.write_text(yaml.safe_dump(raw))
+    done = subprocess.run(
+        [sys.executable, "-c", "from relx.cli import main; main()", "train", str(config_file),
+         "--out", str(tmp_path / "run"), "--no-progress", "--set", "represent.max_length_tokens=40",
+         "--set", "train.max_steps=1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    for split in ("training", "validation"):
+        lines = [line for line in done.stderr.splitlines()
+                 if "max_length_tokens=40 truncates" in line and f"{split} inputs" in line]
+        assert len(lines) == 1, done.stderr
+    assert "RelxWarning" not in done.stderr
+    # The model's automatic choices too: logged as made, not again with the run's notes.
+    assert sum("dtype=float32 (auto" in line for line in done.stderr.splitlines()) == 1

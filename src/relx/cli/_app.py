@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from relx import __version__
-from relx.errors import RelxError, RelxWarning
+from relx.errors import LoggedRelxWarning, RelxError, RelxWarning
 
 __all__ = ["app", "main", "console", "err_console"]
 
@@ -81,7 +81,8 @@ def _plain_relx_warnings() -> None:
 
     Python's default shows ``path/to/module.py:123: RelxWarning: ...`` and the source line
     that raised it: the place in relx's code, which is no use to someone whose input the
-    warning is about. Other warnings keep Python's format; ``catch_warnings`` blocks that
+    warning is about. A ``LoggedRelxWarning`` is not printed at all: its log line is.
+    Other warnings keep Python's format; ``catch_warnings`` blocks that
     record warnings (relx eval's report) are unaffected, since they replace the hook.
     """
     import warnings
@@ -91,6 +92,8 @@ def _plain_relx_warnings() -> None:
         return
 
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202
+        if issubclass(category, LoggedRelxWarning):
+            return  # relx logged the same message (relx.errors.warn_and_log): print it once
         if issubclass(category, RelxWarning):
             from rich.markup import escape
 

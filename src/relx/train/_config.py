@@ -29,7 +29,6 @@ import copy
 import logging
 import math
 import os
-import warnings
 from pathlib import Path
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -38,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from relx.data import val_split_index
-from relx.errors import ConfigError, RelxError, RelxWarning
+from relx.errors import ConfigError, RelxError, warn_and_log
 
 __all__ = [
     "DataConfig",
@@ -891,8 +890,7 @@ def effective_batch_size(config: RelxConfig, num_processes: int = 1) -> int:
 def _note(config: RelxConfig, message: str, *, warn: bool = False) -> None:
     """Log an automatic choice or a warning and record it in ``config.notes`` (once)."""
     if warn:
-        warnings.warn(message, RelxWarning, stacklevel=3)
-        logger.warning(message)
+        warn_and_log(logger, message, stacklevel=3)
         message = f"warning: {message}"
     else:
         logger.info(message)

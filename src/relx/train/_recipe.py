@@ -45,7 +45,7 @@ import torch
 from relx import __version__, rundir
 from relx._io import read_json
 from relx._precision import use_float32_matmul
-from relx.errors import ConfigError, RelxWarning, RunDirError
+from relx.errors import ConfigError, RelxWarning, RunDirError, warn_and_log
 from relx.train._checkpoint import is_checkpoint, load_last
 from relx.train._balance import class_weight_tensor, plan_epoch
 from relx.train._config import (
@@ -164,7 +164,8 @@ def train(
         )
         # The resolved config, with what setup derived, written once.
         notes = [*built.notes, *inputs.notes, *schedule.notes, _selection_note(config)]
-        config = config.model_copy(update={"notes": _merge(config.notes, notes)})
+        config = config.model_copy(update={"notes": _merge(config.notes, notes,
+                                                           logged=built.logged_notes)})
         _write_run_files(config, writer, accelerator, data, inputs)
         bar = Progress(
             total_steps=schedule.total_steps,
@@ -253,8 +254,7 @@ def load_run_config(
                     f"({rundir.CONFIG_FILE}); the given config/--set values differ and have "
                     f"no effect"
                 )
-                warnings.warn(message, RelxWarning, stacklevel=3)
-                logger.warning(message)
+                warn_and_log(logger, message, stacklevel=3)
         config = saved
     elif not isinstance(config, RelxConfig):
         config = load_config(config)
@@ -386,6 +386,8 @@ class BuiltModel:
     pad_token_id: int
     batching: Any = None  # the mode the model takes (auto's padded fallback)
     notes: list[str] = field(default_factory=list)
+    #: Notes relx.models logged already as it chose them (``_build._choose``).
+    logged_notes: list[str] = field(default_factory=list)
 
 
 def tokens_per_microbatch(config: RelxConfig) -> int:
@@ -469,8 +471,9 @@ def setup_model(
         gradient_checkpointing=checkpointing,
     )
     # dtype, pad token...: chosen by relx.models
-    notes = [f"model.{name}={choice}"
-             for name, choice in (getattr(model.info, "choices", None) or {}).items()]
+    choices = [f"model.{name}={choice}"
+               for name, choice in (getattr(model.info, "choices", None) or {}).items()]
+    notes = list(choices)
     if m.freeze_word_embeddings:
         notes.append(freeze_word_embeddings(model))
     notes.append(f"model.gradient_checkpointing={str(checkpointing).lower()} ({why})")
@@ -504,7 +507,7 @@ def setup_model(
                  f"({100 * trainable / max(total, 1):.2f}%)")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     return BuiltModel(model=model, tokenizer=tokenizer, pad_token_id=pad_id, batching=batching,
-                      notes=notes)
+                      notes=notes, logged_notes=choices)
 
 
 def freeze_word_embeddings(model: Any) -> str:
@@ -565,8 +568,7 @@ def encode_inputs(
     for split, result in (("training", train_enc), ("validation", val_enc)):
         message = truncation_warning(config, result.n_truncated, len(result.examples), split=split)
         if message:
-            warnings.warn(message, RelxWarning, stacklevel=3)
-            logger.warning(message)
+            warn_and_log(logger, message, stacklevel=3)
             notes.append(f"warning: {message}")
     encoded = train_enc.examples
     use_mask = config.model.type_pair_constraint and task.uses_type_pair_mask
@@ -792,10 +794,14 @@ def _selection_note(config: RelxConfig) -> str:
     )
 
 
-def _merge(notes: Sequence[str], more: Sequence[str]) -> list[str]:
+def _merge(notes: Sequence[str], more: Sequence[str], *, logged: Sequence[str] = ()) -> list[str]:
+    """``notes`` + the new ones in ``more``, each new one logged unless it was logged where it
+    was made: warnings (relx.errors.warn_and_log) and ``logged`` (the model's choices), so
+    the command line shows every note once."""
     out = list(notes)
     for note in more:
-        logger.info(note.removeprefix("warning: "))
+        if not note.startswith("warning: ") and note not in logged:
+            logger.info(note)
         if note not in out:
             out.append(note)
     return out
@@ -973,8 +979,7 @@ def finalize(
         )
         if problem:
             message = f"{best_dir}: {problem}"
-            warnings.warn(message, RelxWarning, stacklevel=2)
-            logger.warning(message)
+            warn_and_log(logger, message, stacklevel=2)
         write_predictions(
             run_dir / rundir.VAL_PREDICTIONS_FILE,
             predictions_from_probs(inputs.val_examples, probs.numpy(), labels=labels),

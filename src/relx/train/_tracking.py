@@ -10,10 +10,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import time
-import warnings
 from typing import Any
 
-from relx.errors import RelxWarning
+from relx.errors import warn_and_log
 from relx.rundir import TENSORBOARD_DIR  # where TensorBoard events go in a run directory
 
 __all__ = ["tracker_names", "flat_config", "Progress", "TENSORBOARD_DIR"]
@@ -35,8 +34,7 @@ def tracker_names(*, tensorboard: bool, mlflow: bool) -> list[str]:
                 f"tracking.{name}=true but the {module} package is not installed; not logging "
                 f"to it (pip install {module})"
             )
-            warnings.warn(message, RelxWarning, stacklevel=2)
-            logger.warning(message)
+            warn_and_log(logger, message, stacklevel=2)
             continue
         names.append(name)
     return names
