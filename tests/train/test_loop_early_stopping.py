@@ -52,29 +52,36 @@ def test_loop_truncation_warning_recorded(tmp_path: Path) -> None:
     assert summary["global_step"] == 1
 
 
-def test_cli_truncation_warning_prints_once_per_split(tmp_path: Path) -> None:
-    """``relx train`` shows the truncation warning once per split: relx logs it and warns
-    Python callers (relx.errors.warn_and_log), the CLI prints only the log line, and the
-    run's notes are not logged a second time when they are merged (relx/train/_recipe.py)."""
+@pytest.mark.parametrize("entry", ["relx train", "fold worker"])
+def test_truncation_warning_prints_once_per_split(tmp_path: Path, entry: str) -> None:
+    """``relx train`` and a ``relx cv`` fold worker show the truncation warning once per split:
+    relx logs it and warns Python callers (relx.errors.warn_and_log), the command line and
+    the fold log print only the log line, and the run's notes are not logged a second time
+    when they are merged (relx/train/_recipe.py)."""
     import subprocess
     import sys
 
     import yaml
 
     raw = tiny_setup(tmp_path, n_docs=8)
+    raw["represent"]["max_length_tokens"] = 40
+    raw["train"]["max_steps"] = 1
     config_file = tmp_path / "tiny.yaml"
     config_file.write_text(yaml.safe_dump(raw))
-    done = subprocess.run(
-        [sys.executable, "-c", "from relx.cli import main; main()", "train", str(config_file),
-         "--out", str(tmp_path / "run"), "--no-progress", "--set", "represent.max_length_tokens=40",
-         "--set", "train.max_steps=1"],
-        capture_output=True, text=True, timeout=300,
-    )
+    run = str(tmp_path / "run")
+    command = {
+        "relx train": ["-c", "from relx.cli import main; main()", "train", str(config_file),
+                       "--out", run, "--no-progress"],
+        "fold worker": ["-m", "relx.train._worker", str(config_file), run],
+    }[entry]
+    done = subprocess.run([sys.executable, *command], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     for split in ("training", "validation"):
         lines = [line for line in done.stderr.splitlines()
                  if "max_length_tokens=40 truncates" in line and f"{split} inputs" in line]
         assert len(lines) == 1, done.stderr
     assert "RelxWarning" not in done.stderr
-    # The model's automatic choices too: logged as made, not again with the run's notes.
-    assert sum("dtype=float32 (auto" in line for line in done.stderr.splitlines()) == 1
+    if entry == "relx train":  # the worker logs warnings only
+        # The model's automatic choices: logged as made, not again with the run's notes.
+        assert sum("dtype=float32 (auto" in line for line in done.stderr.splitlines()) == 1

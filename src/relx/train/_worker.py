@@ -25,10 +25,18 @@ def _worker_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
 
-    from relx.errors import RelxError
+    import logging
+    import warnings
+
+    from relx.errors import LoggedRelxWarning, RelxError
     from relx.train._cv import load_config_file
     from relx.train._recipe import train
 
+    # The fold log (this process's stderr) shows relx's warnings as their log line, as
+    # `relx cv` itself does (relx/cli/cv.py); Python's own display of the same warning would
+    # print it a second time, with relx's file and line.
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    warnings.simplefilter("ignore", LoggedRelxWarning)
     try:
         config = load_config_file(args.config)
         is_main = os.environ.get("RANK", "0") == "0"
