@@ -28,6 +28,7 @@ from relx.models._classifier import (
     RelationClassifier,
     pool_index_from_attention_mask,
 )
+from relx.models._compile import COMPILE_MODES, compile_backbone
 from relx.models._constraint import TYPE_PAIR_MASK_FILE, TypePairMask
 from relx.models._ensemble import FoldEnsemble
 from relx.models._heads import DECODER_HEADS, ENCODER_HEADS, HEADS, ClassificationHead
@@ -63,6 +64,8 @@ __all__ = [
     "predict_probabilities",
     "ProbabilityChunk",
     "build_classifier",
+    "compile_backbone",
+    "COMPILE_MODES",
     "load_classifier",
     "remote_code_request",
     "detect_kind",

@@ -342,11 +342,28 @@ class TrainSection(_Section):
         "1.24x slower that way on an H200. Eval and predict use the run's setting.",
     )
 
+    compile: Literal["no", "default", "reduce-overhead", "max-autotune-no-cudagraphs"] = Field(
+        "no",
+        description="torch.compile the backbone for training and validation "
+        "(relx/models/_compile.py): fewer, fused kernels and no module Python per step, for "
+        "models the host cannot keep busy; costs compile time on the first batches. "
+        "default/reduce-overhead (also CUDA graphs)/max-autotune-no-cudagraphs are "
+        "torch.compile's modes; true = default; no = eager.",
+    )
+
     @field_validator("mixed_precision", mode="before")
     @classmethod
     def _yaml_no_is_no(cls, value: Any) -> Any:
         """YAML 1.1 reads a bare ``no`` (``--set train.mixed_precision=no``) as false."""
         return "no" if value is False else value
+
+    @field_validator("compile", mode="before")
+    @classmethod
+    def _compile_bool(cls, value: Any) -> Any:
+        """``true``/``yes`` = torch.compile's default mode, ``false``/``no`` = eager."""
+        if isinstance(value, bool):
+            return "default" if value else "no"
+        return value
     eval_batch_size: int | None = Field(
         None, ge=1, description="Examples per forward pass at evaluation; None = 2 x batch_size."
     )

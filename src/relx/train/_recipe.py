@@ -447,7 +447,7 @@ def setup_model(
         ModelError: the backbone cannot be built, or cannot take this mode's batches.
     """
     from relx.errors import ModelError
-    from relx.models import build_classifier
+    from relx.models import build_classifier, compile_backbone
     from relx.represent import get_batching, marker_tokens
     from relx.tasks import get_task
 
@@ -502,6 +502,9 @@ def setup_model(
         # And its float32 matmul precision (relx/_precision.py).
         "tf32": config.train.tf32,
     }
+    compiled = compile_backbone(model, config.train.compile)
+    if compiled:
+        notes.append(compiled)
     trainable, total = model.parameter_counts()
     notes.append(f"parameters: {trainable:,} trainable of {total:,} "
                  f"({100 * trainable / max(total, 1):.2f}%)")
