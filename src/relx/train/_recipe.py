@@ -164,8 +164,7 @@ def train(
         )
         # The resolved config, with what setup derived, written once.
         notes = [*built.notes, *inputs.notes, *schedule.notes, _selection_note(config)]
-        config = config.model_copy(update={"notes": _merge(config.notes, notes,
-                                                           logged=built.logged_notes)})
+        config = config.model_copy(update={"notes": _merge(config.notes, notes)})
         _write_run_files(config, writer, accelerator, data, inputs)
         bar = Progress(
             total_steps=schedule.total_steps,
@@ -387,7 +386,6 @@ class BuiltModel:
     batching: Any = None  # the mode the model takes (auto's padded fallback)
     notes: list[str] = field(default_factory=list)
     #: Notes relx.models logged already as it chose them (``_build._choose``).
-    logged_notes: list[str] = field(default_factory=list)
 
 
 def tokens_per_microbatch(config: RelxConfig) -> int:
@@ -473,16 +471,16 @@ def setup_model(
     # dtype, pad token...: chosen by relx.models
     choices = [f"model.{name}={choice}"
                for name, choice in (getattr(model.info, "choices", None) or {}).items()]
-    notes = list(choices)
+    notes = list(choices)  # relx.models logged them when it chose
     if m.freeze_word_embeddings:
-        notes.append(freeze_word_embeddings(model))
-    notes.append(f"model.gradient_checkpointing={str(checkpointing).lower()} ({why})")
+        _add_note(notes, freeze_word_embeddings(model))
+    _add_note(notes, f"model.gradient_checkpointing={str(checkpointing).lower()} ({why})")
     try:
         batching.check_model(model)
     except ModelError as error:
         if not fallback:
             raise
-        notes.append(f"train.batching=padded (auto: the model cannot take packed batches: "
+        _add_note(notes, f"train.batching=padded (auto: the model cannot take packed batches: "
                      f"{error.message})")
         batching = get_batching("padded")
     # Saved with every checkpoint, so `relx predict` rebuilds the same inputs from the model.
@@ -504,13 +502,13 @@ def setup_model(
     }
     compiled = compile_backbone(model, config.train.compile)
     if compiled:
-        notes.append(compiled)
+        _add_note(notes, compiled)
     trainable, total = model.parameter_counts()
-    notes.append(f"parameters: {trainable:,} trainable of {total:,} "
+    _add_note(notes, f"parameters: {trainable:,} trainable of {total:,} "
                  f"({100 * trainable / max(total, 1):.2f}%)")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     return BuiltModel(model=model, tokenizer=tokenizer, pad_token_id=pad_id, batching=batching,
-                      notes=notes, logged_notes=choices)
+                      notes=notes)
 
 
 def freeze_word_embeddings(model: Any) -> str:
@@ -571,7 +569,7 @@ def encode_inputs(
     for split, result in (("training", train_enc), ("validation", val_enc)):
         message = truncation_warning(config, result.n_truncated, len(result.examples), split=split)
         if message:
-            warn_and_log(logger, message, stacklevel=3)
+            warn_and_log(logger, message, stacklevel=3)  # logs it
             notes.append(f"warning: {message}")
     encoded = train_enc.examples
     use_mask = config.model.type_pair_constraint and task.uses_type_pair_mask
@@ -579,7 +577,8 @@ def encode_inputs(
     built.model.type_pair_mask = mask
     if mask is not None and config.train.skip_masked_pairs:
         kept = [e for e in encoded if not mask.only_not(*e.type_pair)]
-        notes.append(
+        _add_note(
+            notes,
             f"train.skip_masked_pairs: trained on {len(kept):,} of {len(encoded):,} pairs; the "
             f"other {len(encoded) - len(kept):,} have an entity-type pair that never carries a "
             "relation in training, so the type-pair constraint predicts NOT for them anyway"
@@ -660,6 +659,7 @@ def plan_schedule(
         + f"), warmup={warmup}; batching={mode.name}, "
         + f"{sum(len(s) for s in steps[0]) / max(len(steps[0]), 1):.2f} forwards per step"
     )
+    logger.info(note)
     return Schedule(steps=steps, steps_per_epoch=steps_per_epoch,
                     total_steps=total_steps, warmup_steps=warmup, notes=[note])
 
@@ -789,22 +789,29 @@ def start_or_resume(
 
 
 def _selection_note(config: RelxConfig) -> str:
+    """The best-checkpoint rule, logged."""
     select = config.train.select_metric
-    return (
+    note = (
         f"best checkpoint = {'lowest' if select in MINIMISED else 'highest'} validation "
         f"{select}" + ("" if select in MINIMISED else " (ties: lower validation loss)")
         + ("; f1 = iKraph pair micro F1 over the positive labels" if select == "f1" else "")
     )
+    logger.info(note)
+    return note
 
 
-def _merge(notes: Sequence[str], more: Sequence[str], *, logged: Sequence[str] = ()) -> list[str]:
-    """``notes`` + the new ones in ``more``, each new one logged unless it was logged where it
-    was made: warnings (relx.errors.warn_and_log) and ``logged`` (the model's choices), so
-    the command line shows every note once."""
+def _add_note(notes: list[str], note: str) -> None:
+    """Record a setup choice and log it, once, where it is made (the command line shows each
+    note as it happens; the run's config keeps them all)."""
+    logger.info(note)
+    notes.append(note)
+
+
+def _merge(notes: Sequence[str], more: Sequence[str]) -> list[str]:
+    """``notes`` + the ones in ``more`` not already there (a resume brings the first run's);
+    nothing is logged here: every note was logged where it was made."""
     out = list(notes)
     for note in more:
-        if not note.startswith("warning: ") and note not in logged:
-            logger.info(note)
         if note not in out:
             out.append(note)
     return out
